@@ -1,0 +1,249 @@
+//! Activation functions `phi` and their derivatives `phi'`, one file each.
+//!
+//! A layer computes `a = W h + b` and then `h' = phi(a)`. Backprop needs the
+//! local derivative: the error at a layer is `delta = phi'(a) (.) dL/dh'`.
+//! Most activations act element by element and implement [`Elementwise`]
+//! (the function) and [`ElementwiseDerivative`] (its derivative, which may
+//! use the input `x`, the output `phi(x)`, or both, as dfdx's
+//! `UnaryDerivative` does). [`Softmax`] couples the outputs of a row and
+//! implements [`Activation`] and [`Derivative`] directly.
+//!
+//! [`Step`] has no useful derivative (zero almost everywhere), so it does not
+//! implement [`Derivative`]: a network that contains it can run forward but
+//! `fit` on it is a compile error.
+
+mod elu;
+mod identity;
+mod leaky_relu;
+mod mish;
+mod relu;
+mod selu;
+mod sigmoid;
+mod softmax;
+mod softplus;
+mod softsign;
+mod step;
+mod swish;
+mod tanh;
+
+pub use elu::Elu;
+pub use identity::Identity;
+pub use leaky_relu::LeakyRelu;
+pub use mish::Mish;
+pub use relu::Relu;
+pub use selu::Selu;
+pub use sigmoid::Sigmoid;
+pub use softmax::Softmax;
+pub use softplus::Softplus;
+pub use softsign::Softsign;
+pub use step::Step;
+pub use swish::Swish;
+pub use tanh::Tanh;
+
+use crate::Float;
+use std::fmt::Debug;
+
+/// An activation function `phi`, applied to the pre-activations of a batch.
+pub trait Activation<F: Float>: Copy + Debug + Send + Sync + 'static {
+    /// The name used in summaries and in the DSL, e.g. `"relu"`.
+    const NAME: &'static str;
+
+    /// `h = phi(a)` for a row-major batch whose rows are `width` long.
+    fn forward(&self, a: &[F], h: &mut [F], width: usize);
+
+    /// The name with its parameters, e.g. `leaky_relu(0.1)`.
+    fn describe(&self) -> String {
+        Self::NAME.to_string()
+    }
+
+    /// Whether a unit is saturated: its derivative is (close to) zero there,
+    /// so it passes almost no gradient back. Used by the activation
+    /// statistics of [`History`](crate::History).
+    fn saturated(&self, _a: F, _h: F) -> bool {
+        false
+    }
+}
+
+/// The derivative of an activation, as backprop uses it.
+#[diagnostic::on_unimplemented(
+    message = "the activation `{Self}` has no useful derivative, so a network containing it cannot be trained",
+    label = "this network contains a `{Self}` layer",
+    note = "the step function is flat everywhere except at 0, so backprop would only ever see a zero gradient; \
+            use `sigmoid` or `tanh` for a smooth threshold, or build the network by hand and only run it forward"
+)]
+pub trait Derivative<F: Float>: Activation<F> {
+    /// `delta = phi'(a) (.) grad_h` (for row-coupled activations the
+    /// Jacobian-vector product `J_phi(a)^T grad_h`), given `a`, `h = phi(a)`
+    /// and `grad_h = dL/dh`, for a row-major batch with rows `width` long.
+    fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], width: usize);
+}
+
+/// An activation that maps each pre-activation to its output on its own.
+pub trait Elementwise<F: Float>: Copy + Debug + Send + Sync + 'static {
+    /// The DSL name, e.g. `"sigmoid"`.
+    const NAME: &'static str;
+    /// `phi(x)`.
+    fn phi(&self, x: F) -> F;
+    /// The name with parameters (defaults to [`NAME`](Self::NAME)).
+    fn describe(&self) -> String {
+        Self::NAME.to_string()
+    }
+    /// See [`Activation::saturated`].
+    fn saturated(&self, _x: F, _fx: F) -> bool {
+        false
+    }
+}
+
+/// The derivative of an [`Elementwise`] activation.
+///
+/// `dphi` receives both the input `x` and the output `fx = phi(x)`: sigmoid's
+/// derivative is cheapest from the output (`fx (1 - fx)`), relu's from the
+/// input.
+pub trait ElementwiseDerivative<F: Float>: Elementwise<F> {
+    /// `phi'(x)`, given `x` and `fx = phi(x)`.
+    fn dphi(&self, x: F, fx: F) -> F;
+}
+
+/// Implements [`Activation`] and [`Derivative`] for types that implement
+/// [`Elementwise`] and [`ElementwiseDerivative`], applying them element by
+/// element. Use it for your own activations:
+///
+/// ```
+/// use mlp_core::{Elementwise, ElementwiseDerivative, Float};
+///
+/// /// `phi(x) = x^3`, `phi'(x) = 3 x^2`.
+/// #[derive(Debug, Clone, Copy)]
+/// struct Cube;
+/// impl<F: Float> Elementwise<F> for Cube {
+///     const NAME: &'static str = "cube";
+///     fn phi(&self, x: F) -> F { x * x * x }
+/// }
+/// impl<F: Float> ElementwiseDerivative<F> for Cube {
+///     fn dphi(&self, x: F, _fx: F) -> F { F::from_f64(3.0) * x * x }
+/// }
+/// mlp_core::elementwise_activation!(Cube);
+/// ```
+#[macro_export]
+macro_rules! elementwise_activation {
+    // Forward only (no derivative: the type cannot be trained through).
+    (@forward $($t:ty),+) => {$(
+        impl<F: $crate::Float> $crate::Activation<F> for $t {
+            const NAME: &'static str = <$t as $crate::Elementwise<F>>::NAME;
+            #[inline]
+            fn forward(&self, a: &[F], h: &mut [F], _width: usize) {
+                for (h, &a) in h.iter_mut().zip(a) {
+                    *h = $crate::Elementwise::<F>::phi(self, a);
+                }
+            }
+            fn describe(&self) -> ::std::string::String {
+                $crate::Elementwise::<F>::describe(self)
+            }
+            fn saturated(&self, a: F, h: F) -> bool {
+                $crate::Elementwise::<F>::saturated(self, a, h)
+            }
+        }
+    )+};
+    // Forward and backward.
+    ($($t:ty),+ $(,)?) => {$(
+        $crate::elementwise_activation!(@forward $t);
+        impl<F: $crate::Float> $crate::Derivative<F> for $t {
+            #[inline]
+            fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], _width: usize) {
+                for (((d, &a), &h), &g) in delta.iter_mut().zip(a).zip(h).zip(grad_h) {
+                    *d = $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g;
+                }
+            }
+        }
+    )+};
+}
+
+elementwise_activation!(@forward Step);
+elementwise_activation!(Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Softplus, Softsign, Swish, Mish);
+
+/// The logistic function `1 / (1 + e^-x)`, computed without overflow for
+/// either sign of `x`.
+#[inline(always)]
+pub(crate) fn logistic<F: Float>(x: F) -> F {
+    if x >= F::zero() {
+        F::one() / (F::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (F::one() + e)
+    }
+}
+
+/// `ln(1 + e^x)` without overflow: `max(x, 0) + ln(1 + e^-|x|)`.
+#[inline(always)]
+pub(crate) fn softplus<F: Float>(x: F) -> F {
+    x.max(F::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every elementwise derivative agrees with a central difference of its
+    /// own function, in f64, away from kinks.
+    fn check<A: ElementwiseDerivative<f64>>(act: A) {
+        for &x in &[-7.3, -2.0, -0.7, -0.1, 0.13, 0.9, 2.5, 6.1] {
+            let eps = 1e-6;
+            let numeric = (act.phi(x + eps) - act.phi(x - eps)) / (2.0 * eps);
+            let analytic = act.dphi(x, act.phi(x));
+            let err = (numeric - analytic).abs() / numeric.abs().max(analytic.abs()).max(1e-12);
+            assert!(
+                err < 1e-7 || (numeric - analytic).abs() < 1e-10,
+                "{} at {x}: numeric {numeric}, analytic {analytic}",
+                Elementwise::<f64>::describe(&act)
+            );
+        }
+    }
+
+    #[test]
+    fn derivatives_match_central_differences() {
+        check(Identity);
+        check(Sigmoid);
+        check(Tanh);
+        check(Relu);
+        check(LeakyRelu::new(0.1));
+        check(Elu::new(1.0));
+        check(Elu::new(0.5));
+        check(Selu);
+        check(Softplus);
+        check(Softsign);
+        check(Swish);
+        check(Mish);
+    }
+
+    /// |a| = 1e4 must give finite outputs and derivatives in both precisions.
+    fn finite_at_extremes<F: Float, A: ElementwiseDerivative<F>>(act: A) {
+        for x in [F::from_f64(-1e4), F::from_f64(1e4)] {
+            let fx = act.phi(x);
+            assert!(fx.is_finite(), "{}({x}) = {fx}", act.describe());
+            assert!(act.dphi(x, fx).is_finite(), "{}'({x})", act.describe());
+        }
+    }
+
+    #[test]
+    fn finite_at_extreme_inputs() {
+        macro_rules! all {
+            ($f:ty) => {
+                finite_at_extremes::<$f, _>(Identity);
+                finite_at_extremes::<$f, _>(Sigmoid);
+                finite_at_extremes::<$f, _>(Tanh);
+                finite_at_extremes::<$f, _>(Relu);
+                finite_at_extremes::<$f, _>(LeakyRelu::default());
+                finite_at_extremes::<$f, _>(Elu::default());
+                finite_at_extremes::<$f, _>(Selu);
+                finite_at_extremes::<$f, _>(Softplus);
+                finite_at_extremes::<$f, _>(Softsign);
+                finite_at_extremes::<$f, _>(Swish);
+                finite_at_extremes::<$f, _>(Mish);
+            };
+        }
+        all!(f32);
+        all!(f64);
+        let mut h = [0.0f32; 3];
+        Softmax.forward(&[1e4, -1e4, 0.0], &mut h, 3);
+        assert_eq!(h, [1.0, 0.0, 0.0]);
+    }
+}

@@ -1,0 +1,117 @@
+//! Data helpers: one-hot targets, class predictions, splits and scaling.
+
+use crate::{Error, Float, Result};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::seq::SliceRandom;
+
+/// One-hot rows for class labels: row `i` has a 1 in column `labels[i]`.
+///
+/// # Errors
+/// [`Error::LabelOutOfRange`] for a label `>= classes`;
+/// [`Error::EmptyData`] for no labels.
+pub fn one_hot<F: Float>(labels: &[usize], classes: usize) -> Result<Array2<F>> {
+    if labels.is_empty() {
+        return Err(Error::EmptyData { what: "labels" });
+    }
+    let mut y = Array2::zeros((labels.len(), classes));
+    for (index, &label) in labels.iter().enumerate() {
+        if label >= classes {
+            return Err(Error::LabelOutOfRange { index, label, classes });
+        }
+        y[[index, label]] = F::one();
+    }
+    Ok(y)
+}
+
+/// The predicted class of each row: the arg-max for several outputs, or
+/// `h > 0.5` for a single (sigmoid) output.
+pub fn classes<F: Float>(outputs: ArrayView2<'_, F>) -> Vec<usize> {
+    outputs
+        .rows()
+        .into_iter()
+        .map(|row| {
+            if row.len() == 1 {
+                (row[0] > F::from_f64(0.5)) as usize
+            } else {
+                row.iter().enumerate().fold((0, F::neg_infinity()), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
+            }
+        })
+        .collect()
+}
+
+/// The fraction of predictions equal to the labels.
+///
+/// # Errors
+/// [`Error::RowMismatch`] if the lengths differ, [`Error::EmptyData`] if empty.
+pub fn accuracy(predicted: &[usize], labels: &[usize]) -> Result<f64> {
+    if predicted.len() != labels.len() {
+        return Err(Error::RowMismatch { inputs: predicted.len(), targets: labels.len() });
+    }
+    if labels.is_empty() {
+        return Err(Error::EmptyData { what: "labels" });
+    }
+    Ok(predicted.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / labels.len() as f64)
+}
+
+/// Row indices for a stratified train/test split: each class keeps its share
+/// in both parts. Shuffled from `rng`; returns `(train, test)`.
+///
+/// # Errors
+/// [`Error::InvalidConfig`] unless `0 < test_fraction < 1`.
+pub fn stratified_split<R: rand::Rng + ?Sized>(
+    labels: &[usize],
+    test_fraction: f64,
+    rng: &mut R,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(Error::InvalidConfig(format!("test fraction must be in (0, 1), got {test_fraction}")));
+    }
+    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for c in 0..classes {
+        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        rows.shuffle(rng);
+        let n_test = (rows.len() as f64 * test_fraction).round() as usize;
+        test.extend_from_slice(&rows[..n_test]);
+        train.extend_from_slice(&rows[n_test..]);
+    }
+    train.shuffle(rng);
+    test.shuffle(rng);
+    Ok((train, test))
+}
+
+/// Per-column standardisation `(x - mean) / std`, fitted on training data and
+/// applied unchanged to test data (scikit-learn's `StandardScaler`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardizer<F: Float> {
+    /// Column means.
+    pub mean: Array1<F>,
+    /// Column standard deviations (1 where a column is constant).
+    pub std: Array1<F>,
+}
+
+impl<F: Float> Standardizer<F> {
+    /// Fits means and standard deviations column by column.
+    ///
+    /// # Errors
+    /// [`Error::EmptyData`] for no rows.
+    pub fn fit(x: ArrayView2<'_, F>) -> Result<Self> {
+        if x.nrows() == 0 {
+            return Err(Error::EmptyData { what: "inputs" });
+        }
+        let n = F::from_f64(x.nrows() as f64);
+        let mean = x.sum_axis(Axis(0)) / n;
+        let var = (&x - &mean).mapv(|d| d * d).sum_axis(Axis(0)) / n;
+        let std = var.mapv(|v| if v > F::zero() { v.sqrt() } else { F::one() });
+        Ok(Standardizer { mean, std })
+    }
+
+    /// Applies the fitted scaling.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if the column count differs from the fit.
+    pub fn transform(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        crate::dense::check_shape("input columns", self.mean.len(), x.ncols())?;
+        Ok((&x - &self.mean) / &self.std)
+    }
+}

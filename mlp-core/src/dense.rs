@@ -1,0 +1,270 @@
+//! The fully connected layer `h' = phi(W h + b)` and its backward pass.
+
+use crate::activation::{Activation, Derivative};
+use crate::init::Init;
+use crate::kernels;
+use crate::layer::{
+    Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, Parameters, Pass, ensure_len,
+};
+use crate::{Error, Float, Result};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use rand::Rng;
+use std::fmt;
+
+/// A dense (fully connected) layer from `IN` to `OUT` units with activation `A`.
+///
+/// Forward, for a batch `h` of `rows` samples (one per row):
+/// `a = h W^T + b`, `h' = phi(a)` (lecture notes eqs. 3-4, batch-major).
+/// `W` is `OUT x IN`, as PyTorch's `nn.Linear` stores it.
+///
+/// Backward, given `dL/dh'`:
+/// `delta = phi'(a) (.) dL/dh'`, `dL/dW = delta^T h / rows`,
+/// `dL/db = sum_rows(delta) / rows`, and `dL/dh = delta W` for the layer
+/// below (eqs. 6a-6f). The widths are in the type, so a stack whose widths do
+/// not chain does not compile.
+pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
+    w: Array2<F>,
+    b: Array1<F>,
+    act: A,
+    grad_w: Array2<F>,
+    grad_b: Array1<F>,
+    moments: [Moments<F>; 2],
+    /// Pre-activations of the last forward pass, `rows x OUT` (capacity may be larger).
+    a: Vec<F>,
+    /// Outputs of the last forward pass.
+    h: Vec<F>,
+    /// Errors of the last backward pass.
+    delta: Vec<F>,
+    /// `dL/dh_prev` of the last backward pass, `rows x IN`.
+    grad_in: Vec<F>,
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
+    const VALID: () = assert!(IN > 0 && OUT > 0, "a dense layer needs at least one input and one output");
+
+    /// A layer with weights drawn by `init` from `rng` and zero biases.
+    pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
+        let w = Array2::from_shape_simple_fn((OUT, IN), || init.sample(IN, OUT, rng));
+        Self::from_parts(w, Array1::zeros(OUT), act)
+    }
+
+    /// A layer with the given weights (`OUT x IN`) and biases (`OUT`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if a shape is wrong, [`Error::NonFiniteValue`]
+    /// if a value is NaN or infinite.
+    pub fn from_weights(w: Array2<F>, b: Array1<F>, act: A) -> Result<Self> {
+        check_shape("weight rows", OUT, w.nrows())?;
+        check_shape("weight columns", IN, w.ncols())?;
+        check_shape("bias length", OUT, b.len())?;
+        check_finite("weights", w.view())?;
+        check_finite("biases", b.view().insert_axis(ndarray::Axis(0)))?;
+        Ok(Self::from_parts(w.as_standard_layout().into_owned(), b, act))
+    }
+
+    fn from_parts(w: Array2<F>, b: Array1<F>, act: A) -> Self {
+        let () = Self::VALID;
+        Dense {
+            w,
+            b,
+            act,
+            grad_w: Array2::zeros((OUT, IN)),
+            grad_b: Array1::zeros(OUT),
+            moments: Default::default(),
+            a: Vec::new(),
+            h: Vec::new(),
+            delta: Vec::new(),
+            grad_in: Vec::new(),
+        }
+    }
+
+    /// The weights `W`, `OUT x IN`.
+    pub fn weights(&self) -> ArrayView2<'_, F> {
+        self.w.view()
+    }
+
+    /// The biases `b`.
+    pub fn bias(&self) -> ArrayView1<'_, F> {
+        self.b.view()
+    }
+
+    /// The activation.
+    pub fn activation(&self) -> &A {
+        &self.act
+    }
+
+    /// Replaces weights and biases, checking shapes and values first; on error
+    /// the layer is unchanged. Optimiser state is reset.
+    ///
+    /// # Errors
+    /// As [`Dense::from_weights`].
+    pub fn set_weights(&mut self, w: ArrayView2<'_, F>, b: ArrayView1<'_, F>) -> Result<()> {
+        let fresh = Self::from_weights(w.to_owned(), b.to_owned(), self.act)?;
+        self.w = fresh.w;
+        self.b = fresh.b;
+        self.moments = Default::default();
+        Ok(())
+    }
+
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F> for Dense<IN, OUT, A, F> {
+    type In = Const<IN>;
+    type Out = Const<OUT>;
+
+    fn infer(&self, x: &[F; IN]) -> [F; OUT] {
+        let mut a = [F::zero(); OUT];
+        let w = self.w.as_slice().expect("standard layout");
+        for ((a, w), &b) in a.iter_mut().zip(w.chunks_exact(IN)).zip(&self.b) {
+            *a = b + kernels::dot(x, w);
+        }
+        let mut h = [F::zero(); OUT];
+        self.act.forward(&a, &mut h, OUT);
+        h
+    }
+
+    fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
+        let n = rows * OUT;
+        ensure_len(&mut self.a, n);
+        ensure_len(&mut self.h, n);
+        let (a, h) = (&mut self.a[..n], &mut self.h[..n]);
+        let w = self.w.as_slice().expect("standard layout");
+        let b = self.b.as_slice().expect("standard layout");
+        kernels::affine(&x[..rows * IN], w, b, a, IN, OUT);
+        self.act.forward(a, h, OUT);
+        h
+    }
+
+    fn output<'a>(&'a self, _x: &'a [F], rows: usize) -> &'a [F] {
+        &self.h[..rows * OUT]
+    }
+
+    fn visit<'s>(&'s self, rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
+        let view = |v: &'s [F]| {
+            let r = if v.len() >= rows * OUT { rows } else { 0 };
+            ArrayView2::from_shape((r, OUT), &v[..r * OUT]).expect("buffer holds rows x OUT")
+        };
+        let (a, h) = (view(&self.a), view(&self.h));
+        let saturated = if a.is_empty() {
+            0.0
+        } else {
+            let n = a.iter().zip(h.iter()).filter(|&(&a, &h)| self.act.saturated(a, h)).count();
+            n as f64 / a.len() as f64
+        };
+        f(LayerView::Dense(DenseView {
+            w: self.w.view(),
+            b: self.b.view(),
+            activation: self.act.describe(),
+            a,
+            h,
+            delta: view(&self.delta),
+            grad_w: self.grad_w.view(),
+            grad_b: self.grad_b.view(),
+            saturated,
+        }));
+    }
+
+    fn param_count(&self) -> usize {
+        OUT * IN + OUT
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<F> for Dense<IN, OUT, A, F> {
+    type Act = A;
+
+    fn parts(&self, rows: usize) -> (&A, &[F], &[F]) {
+        let n = rows * OUT;
+        (&self.act, &self.a[..n], &self.h[..n])
+    }
+
+    fn parts_mut(&mut self, rows: usize) -> (&A, &[F], &[F], &mut [F]) {
+        let n = rows * OUT;
+        ensure_len(&mut self.delta, n);
+        (&self.act, &self.a[..n], &self.h[..n], &mut self.delta[..n])
+    }
+
+    fn backward_from_delta(&mut self, x: &[F], rows: usize, need_grad_in: bool) -> &[F] {
+        let n = rows * OUT;
+        let delta = &self.delta[..n];
+        let scale = F::one() / F::from_f64(rows as f64);
+        kernels::grad_params(
+            delta,
+            &x[..rows * IN],
+            self.grad_w.as_slice_mut().expect("standard layout"),
+            self.grad_b.as_slice_mut().expect("standard layout"),
+            IN,
+            OUT,
+            scale,
+        );
+        if !need_grad_in {
+            return &[];
+        }
+        ensure_len(&mut self.grad_in, rows * IN);
+        let gx = &mut self.grad_in[..rows * IN];
+        kernels::grad_input(delta, self.w.as_slice().expect("standard layout"), gx, IN, OUT);
+        gx
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F> for Dense<IN, OUT, A, F> {
+    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F] {
+        let n = rows * OUT;
+        ensure_len(&mut self.delta, n);
+        self.act.backward(&self.a[..n], &self.h[..n], &grad_h[..n], &mut self.delta[..n], OUT);
+        self.backward_from_delta(x, rows, need_grad_in)
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F> for Dense<IN, OUT, A, F> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
+        let [mw, mb] = &mut self.moments;
+        f(Param {
+            value: self.w.as_slice_mut().expect("standard layout"),
+            grad: self.grad_w.as_slice_mut().expect("standard layout"),
+            state: mw,
+            is_weight: true,
+        });
+        f(Param {
+            value: self.b.as_slice_mut().expect("standard layout"),
+            grad: self.grad_b.as_slice_mut().expect("standard layout"),
+            state: mb,
+            is_weight: false,
+        });
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for Dense<IN, OUT, A, F> {
+    fn clone(&self) -> Self {
+        let mut copy = Self::from_parts(self.w.clone(), self.b.clone(), self.act);
+        copy.moments = self.moments.clone();
+        copy
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> fmt::Debug for Dense<IN, OUT, A, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dense")
+            .field("in", &IN)
+            .field("out", &OUT)
+            .field("activation", &self.act.describe())
+            .field("w", &self.w)
+            .field("b", &self.b)
+            .finish()
+    }
+}
+
+pub(crate) fn check_shape(what: &'static str, expected: usize, got: usize) -> Result<()> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch { what, expected, got })
+    }
+}
+
+/// The first non-finite value of `x`, as an error.
+pub(crate) fn check_finite<F: Float>(what: &'static str, x: ArrayView2<'_, F>) -> Result<()> {
+    match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((row, col), _)) => Err(Error::NonFiniteValue { what, row, col }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,102 @@
+//! Inverted dropout (Srivastava et al. 2014), active only while training.
+
+use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass, ensure_len};
+use crate::{Error, Float, Result};
+use rand::RngExt;
+
+/// Drops each of `N` units with probability `p` while training and scales the
+/// survivors by `1 / (1 - p)`, so inference (which passes inputs through
+/// unchanged) sees the same expected activation.
+///
+/// Forward (training): `h = x (.) m`, with `m_i = 1 / (1 - p)` with
+/// probability `1 - p`, else `0`. Backward: `dL/dx = m (.) dL/dh`.
+#[derive(Debug, Clone)]
+pub struct Dropout<const N: usize, F: Float = f32> {
+    p: f64,
+    mask: Vec<F>,
+    h: Vec<F>,
+    grad_in: Vec<F>,
+    /// Whether the last forward pass was a training pass.
+    active: bool,
+}
+
+impl<const N: usize, F: Float> Dropout<N, F> {
+    /// Dropout with drop probability `p`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] unless `0 <= p < 1`.
+    pub fn new(p: f64) -> Result<Self> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(Error::InvalidConfig(format!(
+                "dropout probability must be in [0, 1), got {p}"
+            )));
+        }
+        Ok(Dropout {
+            p,
+            mask: Vec::new(),
+            h: Vec::new(),
+            grad_in: Vec::new(),
+            active: false,
+        })
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
+    type In = Const<N>;
+    type Out = Const<N>;
+
+    fn infer(&self, x: &[F; N]) -> [F; N] {
+        *x
+    }
+
+    fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
+        self.active = pass.training && self.p > 0.0;
+        let n = rows * N;
+        if !self.active {
+            return &x[..n];
+        }
+        ensure_len(&mut self.mask, n);
+        ensure_len(&mut self.h, n);
+        let keep = F::from_f64(1.0 / (1.0 - self.p));
+        for ((m, h), &x) in self.mask[..n].iter_mut().zip(&mut self.h[..n]).zip(x) {
+            *m = if pass.rng.random::<f64>() < self.p { F::zero() } else { keep };
+            *h = x * *m;
+        }
+        &self.h[..n]
+    }
+
+    fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F] {
+        if self.active { &self.h[..rows * N] } else { &x[..rows * N] }
+    }
+
+    fn visit<'s>(&'s self, _rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
+        f(LayerView::Dropout { p: self.p, width: N });
+    }
+
+    fn param_count(&self) -> usize {
+        0
+    }
+}
+
+impl<const N: usize, F: Float> Parameters<F> for Dropout<N, F> {
+    fn visit_params(&mut self, _f: &mut dyn FnMut(Param<'_, F>)) {}
+}
+
+impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
+    fn backward<'s>(&'s mut self, _x: &[F], grad_h: &'s [F], rows: usize, _need: bool) -> &'s [F] {
+        let n = rows * N;
+        if !self.active {
+            return &grad_h[..n];
+        }
+        ensure_len(&mut self.grad_in, n);
+        for ((g, &m), &gh) in self.grad_in[..n].iter_mut().zip(&self.mask[..n]).zip(grad_h) {
+            *g = gh * m;
+        }
+        &self.grad_in[..n]
+    }
+}

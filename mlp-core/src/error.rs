@@ -1,0 +1,152 @@
+//! The one error type of the engine.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Everything that can go wrong when data meets a network.
+///
+/// Every variant carries what a user needs to fix the call: the expected and
+/// actual sizes, the row and column of a bad value, the epoch at which
+/// training diverged. No variant is produced by a bug in the engine: those
+/// are panics, and tests keep them out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An array has the wrong number of columns (or elements) for the network.
+    ShapeMismatch {
+        /// What was being checked, e.g. `"input columns"`.
+        what: &'static str,
+        /// The size the network needs.
+        expected: usize,
+        /// The size that was passed.
+        got: usize,
+    },
+    /// Two arrays that must pair row for row have different row counts.
+    RowMismatch {
+        /// Rows of the inputs.
+        inputs: usize,
+        /// Rows of the targets.
+        targets: usize,
+    },
+    /// There is nothing to train on or evaluate.
+    EmptyData {
+        /// What was empty, e.g. `"training inputs"`.
+        what: &'static str,
+    },
+    /// An input or target holds NaN or an infinity.
+    NonFiniteValue {
+        /// Which array, e.g. `"inputs"`.
+        what: &'static str,
+        /// Row of the first bad value.
+        row: usize,
+        /// Column of the first bad value.
+        col: usize,
+    },
+    /// A target lies outside what the loss accepts (e.g. a BCE target of 2).
+    InvalidTarget {
+        /// Row of the first bad target.
+        row: usize,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A class label is not below the number of classes.
+    LabelOutOfRange {
+        /// Position of the label.
+        index: usize,
+        /// The label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// The loss or a gradient became NaN or infinite during training.
+    ///
+    /// Training stops before applying the step that would have corrupted the
+    /// network, so the weights are those of the last finite step.
+    NonFiniteLoss {
+        /// The epoch (from 1) in which it happened.
+        epoch: usize,
+        /// The update step within that epoch (from 1).
+        step: usize,
+    },
+    /// A hyper-parameter is out of its range (a batch size of 0, a negative
+    /// learning rate, a validation fraction of 1.5, ...).
+    InvalidConfig(String),
+    /// Reading or writing a file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file was read but its contents do not fit (bad header, wrong tensor
+    /// names or shapes, truncated data).
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// `Result` with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::ShapeMismatch {
+                what,
+                expected,
+                got,
+            } => write!(
+                f,
+                "shape mismatch in {what}: the network expects {expected}, got {got}"
+            ),
+            Error::RowMismatch { inputs, targets } => write!(
+                f,
+                "inputs have {inputs} rows but targets have {targets}; \
+                 each input row needs exactly one target row"
+            ),
+            Error::EmptyData { what } => write!(f, "{what} are empty: need at least one row"),
+            Error::NonFiniteValue { what, row, col } => write!(
+                f,
+                "{what} contain NaN or infinity at row {row}, column {col}; \
+                 clean or impute the data before training"
+            ),
+            Error::InvalidTarget { row, reason } => {
+                write!(f, "invalid target in row {row}: {reason}")
+            }
+            Error::LabelOutOfRange {
+                index,
+                label,
+                classes,
+            } => write!(
+                f,
+                "label {label} at position {index} is out of range: \
+                 there are {classes} classes, so labels must be 0..={}",
+                classes.saturating_sub(1)
+            ),
+            Error::NonFiniteLoss { epoch, step } => write!(
+                f,
+                "training diverged: the loss or a gradient became NaN or infinite \
+                 in epoch {epoch}, step {step}; the network keeps the weights of \
+                 the last finite step. Try a smaller learning rate, gradient \
+                 clipping, or standardised inputs"
+            ),
+            Error::InvalidConfig(msg) => write!(f, "invalid configuration: {msg}"),
+            Error::Io { path, source } => write!(f, "cannot access {}: {source}", path.display()),
+            Error::BadFile { path, reason } => {
+                write!(f, "{} does not fit: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! The layer traits, widths as types, and sequential composition.
+//!
+//! A network is a chain of layers whose widths are part of their types:
+//! `Dense<2, 4, Relu>` maps 2 inputs to 4 outputs. [`Chain`] joins two layers
+//! and only compiles when the second takes what the first produces, so a
+//! stack whose widths do not line up is rejected by the compiler.
+//!
+//! Batches travel as row-major slices (`rows x width`, one row per sample).
+//! Each layer owns the buffers of its last forward pass (`a`, `h`) and of its
+//! last backward pass (`delta`, gradients), sized for the largest batch it has
+//! seen, so a training step allocates nothing once those exist.
+
+use crate::Float;
+use crate::activation::Activation;
+use ndarray::{ArrayView1, ArrayView2};
+use rand::rngs::Xoshiro256PlusPlus;
+use std::fmt::Debug;
+
+/// A width `N` as a type, so layer widths can be compared by the trait system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Const<const N: usize>;
+
+/// A layer width known at compile time.
+pub trait Width: Copy + Debug + Send + Sync + 'static {
+    /// The width.
+    const N: usize;
+    /// One sample of this width: `[F; N]`.
+    type Array<F: Float>: AsRef<[F]> + AsMut<[F]> + Copy + Debug + PartialEq;
+    /// A sample of zeros.
+    fn zeros<F: Float>() -> Self::Array<F>;
+}
+
+impl<const N: usize> Width for Const<N> {
+    const N: usize = N;
+    type Array<F: Float> = [F; N];
+    fn zeros<F: Float>() -> [F; N] {
+        [F::zero(); N]
+    }
+}
+
+/// Whether a forward pass is for training (dropout active) and the RNG it draws from.
+pub struct Pass<'r> {
+    /// `true` while training: dropout masks are drawn.
+    pub training: bool,
+    /// The network's RNG, for dropout masks.
+    pub rng: &'r mut Xoshiro256PlusPlus,
+}
+
+/// A read-only view of one dense layer after a pass, for summaries, traces,
+/// statistics and saving. `a`, `h`, `delta` hold the rows of the last pass.
+#[derive(Debug, Clone)]
+pub struct DenseView<'a, F: Float> {
+    /// Weights, `out x in`.
+    pub w: ArrayView2<'a, F>,
+    /// Biases, `out`.
+    pub b: ArrayView1<'a, F>,
+    /// The activation, with parameters.
+    pub activation: String,
+    /// Pre-activations `a = h_prev W^T + b` of the last forward pass.
+    pub a: ArrayView2<'a, F>,
+    /// Outputs `h = phi(a)` of the last forward pass.
+    pub h: ArrayView2<'a, F>,
+    /// Errors `delta = dL/da` of the last backward pass (per sample).
+    pub delta: ArrayView2<'a, F>,
+    /// `dL/dW` of the last backward pass, averaged over its batch.
+    pub grad_w: ArrayView2<'a, F>,
+    /// `dL/db` of the last backward pass, averaged over its batch.
+    pub grad_b: ArrayView1<'a, F>,
+    /// Fraction of `(sample, unit)` pairs of the last forward pass that were saturated.
+    pub saturated: f64,
+}
+
+/// One entry of a network, as [`Layer::visit`] reports it.
+#[derive(Debug, Clone)]
+pub enum LayerView<'a, F: Float> {
+    /// A dense layer.
+    Dense(DenseView<'a, F>),
+    /// A dropout layer with drop probability `p` over `width` units.
+    Dropout {
+        /// The drop probability.
+        p: f64,
+        /// The width it acts on.
+        width: usize,
+    },
+}
+
+/// Optimiser state for one parameter tensor (first and second moments).
+/// Allocated on the first optimiser step.
+#[derive(Debug, Clone, Default)]
+pub struct Moments<F> {
+    /// First moment (SGD velocity, Adam `m`).
+    pub m: Vec<F>,
+    /// Second moment (Adam `v`).
+    pub v: Vec<F>,
+}
+
+/// One parameter tensor with its gradient and optimiser state, flattened.
+pub struct Param<'a, F: Float> {
+    /// The values (row-major).
+    pub value: &'a mut [F],
+    /// `dL/dvalue` of the last backward pass.
+    pub grad: &'a mut [F],
+    /// Optimiser state.
+    pub state: &'a mut Moments<F>,
+    /// `true` for weights (penalised by L1/L2), `false` for biases.
+    pub is_weight: bool,
+}
+
+/// A layer: maps `In::N` features per sample to `Out::N` features.
+pub trait Layer<F: Float>: Send {
+    /// Input width.
+    type In: Width;
+    /// Output width.
+    type Out: Width;
+
+    /// Runs one sample on the stack, without touching the layer's buffers.
+    fn infer(&self, x: &<Self::In as Width>::Array<F>) -> <Self::Out as Width>::Array<F>;
+
+    /// Runs a batch of `rows` samples (`x` is `rows x In::N`) and returns the
+    /// output (`rows x Out::N`), keeping what backprop needs.
+    fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F];
+
+    /// The output of the last forward pass (`x` is the input that pass saw).
+    fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F];
+
+    /// Reports the layers in order, first to last.
+    fn visit<'s>(&'s self, rows: usize, f: &mut dyn FnMut(LayerView<'s, F>));
+
+    /// Number of trainable parameters.
+    fn param_count(&self) -> usize;
+}
+
+/// A layer whose trainable parameters can be visited (by optimisers, clipping,
+/// penalties, saving and loading).
+pub trait Parameters<F: Float>: Layer<F> {
+    /// Hands every parameter tensor, first layer first, to `f`.
+    fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>));
+}
+
+/// The last layer of a network, where the loss meets the activation.
+pub trait OutputLayer<F: Float>: Parameters<F> {
+    /// The output activation, which the loss pairs with.
+    type Act: Activation<F>;
+
+    /// `(activation, a, h)` of the last forward pass.
+    fn parts(&self, rows: usize) -> (&Self::Act, &[F], &[F]);
+
+    /// `(activation, a, h, delta)` of the last forward pass, for the loss to
+    /// write the output error `delta_m` into.
+    fn parts_mut(&mut self, rows: usize) -> (&Self::Act, &[F], &[F], &mut [F]);
+
+    /// Parameter gradients from the `delta_m` written through
+    /// [`parts_mut`](Self::parts_mut), and `dL/dx` when `need_grad_in`.
+    fn backward_from_delta(&mut self, x: &[F], rows: usize, need_grad_in: bool) -> &[F];
+}
+
+/// A layer that backprop can pass through.
+pub trait Backward<F: Float>: Parameters<F> {
+    /// Given `grad_h = dL/dh` for the rows of the last forward pass (whose
+    /// input was `x`), computes this layer's `delta` and parameter gradients
+    /// (averaged over the rows) and returns `dL/dx` when `need_grad_in`.
+    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F];
+}
+
+/// `Self` can follow a layer whose output width is `W`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot follow a layer with output width `{W}`",
+    label = "the input width of this layer differs from the output width of the layer before it",
+    note = "in a chain each layer's input width must equal the previous layer's output width: \
+            `Dense<I, M, _>` can be followed by `Dense<M, O, _>` or `Dropout<M>`"
+)]
+pub trait Takes<F: Float, W: Width>: Layer<F, In = W> {}
+
+impl<F: Float, W: Width, L: Layer<F, In = W>> Takes<F, W> for L {}
+
+/// The empty stack: passes `N` inputs through unchanged. A network without
+/// hidden layers has `Input<N>` as its hidden part.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Input<const N: usize>;
+
+impl<F: Float, const N: usize> Layer<F> for Input<N> {
+    type In = Const<N>;
+    type Out = Const<N>;
+
+    fn infer(&self, x: &[F; N]) -> [F; N] {
+        *x
+    }
+    fn forward<'a>(&'a mut self, x: &'a [F], _rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
+        x
+    }
+    fn output<'a>(&'a self, x: &'a [F], _rows: usize) -> &'a [F] {
+        x
+    }
+    fn visit<'s>(&'s self, _rows: usize, _f: &mut dyn FnMut(LayerView<'s, F>)) {}
+    fn param_count(&self) -> usize {
+        0
+    }
+}
+
+impl<F: Float, const N: usize> Parameters<F> for Input<N> {
+    fn visit_params(&mut self, _f: &mut dyn FnMut(Param<'_, F>)) {}
+}
+
+impl<F: Float, const N: usize> Backward<F> for Input<N> {
+    fn backward<'s>(&'s mut self, _x: &[F], grad_h: &'s [F], _rows: usize, _need: bool) -> &'s [F] {
+        grad_h
+    }
+}
+
+/// Two layers in sequence: `head` then `tail`.
+#[derive(Debug, Clone)]
+pub struct Chain<A, B> {
+    /// The first layer.
+    pub head: A,
+    /// The layer after it.
+    pub tail: B,
+}
+
+impl<A, B> Chain<A, B> {
+    /// Joins `head` and `tail`; compiles only if `tail` takes `head`'s output width.
+    pub fn new<F: Float>(head: A, tail: B) -> Self
+    where
+        A: Layer<F>,
+        B: Takes<F, A::Out>,
+    {
+        Chain { head, tail }
+    }
+}
+
+/// Builds chains fluently: `dense1.then(dense2).then(dense3)`.
+pub trait Then<F: Float>: Layer<F> + Sized {
+    /// Appends `next`; compiles only if `next` takes this layer's output width.
+    fn then<B: Takes<F, Self::Out>>(self, next: B) -> Chain<Self, B> {
+        Chain { head: self, tail: next }
+    }
+}
+
+impl<F: Float, L: Layer<F>> Then<F> for L {}
+
+impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
+    type In = A::In;
+    type Out = B::Out;
+
+    fn infer(&self, x: &<A::In as Width>::Array<F>) -> <B::Out as Width>::Array<F> {
+        self.tail.infer(&self.head.infer(x))
+    }
+    fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
+        let mid = self.head.forward(x, rows, pass);
+        self.tail.forward(mid, rows, pass)
+    }
+    fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F] {
+        self.tail.output(self.head.output(x, rows), rows)
+    }
+    fn visit<'s>(&'s self, rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
+        self.head.visit(rows, f);
+        self.tail.visit(rows, f);
+    }
+    fn param_count(&self) -> usize {
+        self.head.param_count() + self.tail.param_count()
+    }
+}
+
+impl<F: Float, A: Backward<F>, B: Backward<F> + Layer<F, In = A::Out>> Backward<F> for Chain<A, B> {
+    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F] {
+        let mid = self.head.output(x, rows);
+        let grad_mid = self.tail.backward(mid, grad_h, rows, true);
+        self.head.backward(x, grad_mid, rows, need_grad_in)
+    }
+}
+
+impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Parameters<F> for Chain<A, B> {
+    fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
+        self.head.visit_params(f);
+        self.tail.visit_params(f);
+    }
+}
+
+/// Grows `buf` to at least `len` elements (never shrinks, so steady-state
+/// training reuses it).
+#[inline]
+pub(crate) fn ensure_len<F: Float>(buf: &mut Vec<F>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, F::zero());
+    }
+}

@@ -1,0 +1,110 @@
+//! Loss functions `L(y_hat, y)` and the output-layer error they start backprop with.
+//!
+//! Per sample, the output error is `delta_m = phi_m'(a_m) (.) dL/dh_m`
+//! (lecture notes eq. 8a). Losses that act element by element implement
+//! [`ElementLoss`] (the value and `dL/dh` of one output) and then pair with
+//! any differentiable output activation. Two losses are defined only for the
+//! output they belong with, because there the product collapses to the fused,
+//! numerically stable `delta = y_hat - y`:
+//! binary cross-entropy after [`Sigmoid`](crate::activation::Sigmoid) and
+//! categorical cross-entropy after [`Softmax`](crate::activation::Softmax).
+//!
+//! Every loss is a sum over the outputs of one sample; training averages it
+//! over the samples of a batch.
+
+mod bce;
+mod cross_entropy;
+mod hinge;
+mod huber;
+mod mae;
+mod mse;
+
+pub use bce::Bce;
+pub use cross_entropy::CrossEntropy;
+pub use hinge::Hinge;
+pub use huber::Huber;
+pub use mae::Mae;
+pub use mse::Mse;
+
+use crate::activation::{Activation, Derivative};
+use crate::{Float, Result};
+use std::fmt::Debug;
+
+/// A loss function, independent of the output layer it follows.
+pub trait Loss<F: Float>: Copy + Debug + Send + Sync + 'static {
+    /// The DSL name, e.g. `"bce"`.
+    const NAME: &'static str;
+
+    /// The name with parameters, e.g. `huber(1)`.
+    fn describe(&self) -> String {
+        Self::NAME.to_string()
+    }
+
+    /// Checks that targets (row-major, rows `width` long) lie in the loss's
+    /// domain, e.g. `0 <= y <= 1` for BCE.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTarget`](crate::Error::InvalidTarget) naming the first bad row.
+    fn check_targets(&self, _y: &[F], _width: usize) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A loss that can follow an output layer with activation `A`: it can be
+/// evaluated from that layer's `a` and `h`.
+#[diagnostic::on_unimplemented(
+    message = "loss `{Self}` cannot follow a `{A}` output layer",
+    label = "this loss does not pair with the output activation",
+    note = "`bce` needs a `sigmoid` output and `cross_entropy` a `softmax` output: only with that pairing \
+            is the output error the exact, numerically stable `delta = y_hat - y`; \
+            for other outputs use `mse`, `mae` or `huber`"
+)]
+pub trait LossFor<F: Float, A: Activation<F>>: Loss<F> {
+    /// The loss summed over the samples of a batch (not yet averaged).
+    fn total(&self, act: &A, a: &[F], h: &[F], y: &[F], width: usize) -> F;
+}
+
+/// A loss whose output error `delta_m = dL/da_m` can be computed after an
+/// output layer with activation `A`.
+pub trait DeltaFor<F: Float, A: Derivative<F>>: LossFor<F, A> {
+    /// Writes `delta_m = dL/da_m` for every sample (not averaged); `grad_h`
+    /// is scratch space of the same size for `dL/dh_m`.
+    fn delta(&self, act: &A, a: &[F], h: &[F], y: &[F], grad_h: &mut [F], delta: &mut [F], width: usize);
+}
+
+/// A loss that is a sum over outputs of a function of `(h, y)`.
+pub trait ElementLoss<F: Float>: Loss<F> {
+    /// The loss of one output `h` against its target `y`.
+    fn value(&self, h: F, y: F) -> F;
+    /// `dL/dh` for that output.
+    fn grad(&self, h: F, y: F) -> F;
+}
+
+/// Implements [`LossFor`] and [`DeltaFor`] for every output activation, for
+/// types that implement [`ElementLoss`]: the output error is
+/// `delta_m = phi_m'(a_m) (.) dL/dh_m`.
+#[macro_export]
+macro_rules! element_loss {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<F: $crate::Float, A: $crate::Activation<F>> $crate::LossFor<F, A> for $t {
+            fn total(&self, _act: &A, _a: &[F], h: &[F], y: &[F], _width: usize) -> F {
+                h.iter().zip(y).map(|(&h, &y)| $crate::ElementLoss::<F>::value(self, h, y)).sum()
+            }
+        }
+        impl<F: $crate::Float, A: $crate::Derivative<F>> $crate::DeltaFor<F, A> for $t {
+            fn delta(&self, act: &A, a: &[F], h: &[F], y: &[F], grad_h: &mut [F], delta: &mut [F], width: usize) {
+                for ((g, &h), &y) in grad_h.iter_mut().zip(h).zip(y) {
+                    *g = $crate::ElementLoss::<F>::grad(self, h, y);
+                }
+                act.backward(a, h, grad_h, delta, width);
+            }
+        }
+    )+};
+}
+
+element_loss!(Mse, Mae, Huber, Hinge);
+
+/// The first row (of rows `width` long) holding a value for which `bad` is true.
+pub(crate) fn first_bad_row<F: Copy>(y: &[F], width: usize, bad: impl Fn(F) -> bool) -> Option<usize> {
+    y.iter().position(|&v| bad(v)).map(|i| i / width.max(1))
+}

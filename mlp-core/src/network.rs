@@ -1,0 +1,245 @@
+//! A network: a hidden stack, an output layer and the loss that pairs with it.
+
+use crate::dense::{check_finite, check_shape};
+use crate::layer::{Layer, LayerView, OutputLayer, Param, Parameters, Pass, Width, ensure_len};
+use crate::loss::LossFor;
+use crate::{Error, Float, Result};
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+use std::fmt::{self, Write as _};
+
+/// The random number generator the engine uses everywhere: xoshiro256++
+/// (Blackman & Vigna 2018), seeded explicitly so every run is reproducible.
+pub type Rng = Xoshiro256PlusPlus;
+
+/// A seeded [`Rng`].
+pub fn rng(seed: u64) -> Rng {
+    Rng::seed_from_u64(seed)
+}
+
+/// A multilayer perceptron: `hidden` layers, then an `output` layer whose
+/// activation pairs with the `loss`.
+///
+/// `H` is any [`Layer`] (a [`Dense`](crate::Dense), a [`Chain`](crate::Chain)
+/// of layers, or [`Input<N>`](crate::Input) for none); `O` is the output
+/// [`Dense`](crate::Dense). The input width is `H::In`, the output width
+/// `O::Out`, both known to the compiler.
+pub struct Network<H, O, L, F: Float = f32> {
+    pub(crate) hidden: H,
+    pub(crate) output: O,
+    pub(crate) loss: L,
+    pub(crate) rng: Rng,
+    /// Optimiser steps taken so far (Adam's `t`).
+    pub(crate) steps: u64,
+    /// Reused buffers: a gathered batch of inputs and targets, and `dL/dh` at the output.
+    pub(crate) xb: Vec<F>,
+    pub(crate) yb: Vec<F>,
+    pub(crate) grad_h: Vec<F>,
+}
+
+impl<H, O, L, F> Network<H, O, L, F>
+where
+    F: Float,
+    H: Parameters<F>,
+    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    L: LossFor<F, O::Act>,
+{
+    /// Joins a hidden stack, an output layer and a loss. `rng` drives
+    /// shuffling and dropout from here on (pass the one the layers were
+    /// initialised from, so a single seed fixes everything).
+    pub fn new(hidden: H, output: O, loss: L, rng: Rng) -> Self {
+        Network {
+            hidden,
+            output,
+            loss,
+            rng,
+            steps: 0,
+            xb: Vec::new(),
+            yb: Vec::new(),
+            grad_h: Vec::new(),
+        }
+    }
+
+    /// Number of inputs per sample.
+    pub const INPUTS: usize = <H::In as Width>::N;
+    /// Number of outputs per sample.
+    pub const OUTPUTS: usize = <O::Out as Width>::N;
+
+    /// The hidden stack.
+    pub fn hidden(&self) -> &H {
+        &self.hidden
+    }
+
+    /// The output layer.
+    pub fn output_layer(&self) -> &O {
+        &self.output
+    }
+
+    /// The loss.
+    pub fn loss_fn(&self) -> &L {
+        &self.loss
+    }
+
+    /// The number of trainable parameters.
+    pub fn param_count(&self) -> usize {
+        self.hidden.param_count() + self.output.param_count()
+    }
+
+    /// Runs one sample. The widths are checked by the compiler.
+    pub fn predict(&self, x: &<H::In as Width>::Array<F>) -> <O::Out as Width>::Array<F> {
+        self.output.infer(&self.hidden.infer(x))
+    }
+
+    /// Runs a batch (one sample per row) and returns one output row per sample.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] for a wrong number of columns,
+    /// [`Error::NonFiniteValue`] for NaN or infinite inputs.
+    pub fn predict_batch(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        check_shape("input columns", Self::INPUTS, x.ncols())?;
+        check_finite("inputs", x)?;
+        let mut out = Array2::zeros((x.nrows(), Self::OUTPUTS));
+        let mut sample = <H::In as Width>::zeros::<F>();
+        for (row, mut out) in x.rows().into_iter().zip(out.rows_mut()) {
+            for (s, &v) in sample.as_mut().iter_mut().zip(row) {
+                *s = v;
+            }
+            for (o, &v) in out.iter_mut().zip(self.predict(&sample).as_ref()) {
+                *o = v;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The mean loss over a data set (inference mode: dropout off).
+    ///
+    /// # Errors
+    /// As [`Network::check_data`].
+    pub fn evaluate(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<f64> {
+        self.check_data(x, y)?;
+        let rows: Vec<usize> = (0..x.nrows()).collect();
+        Ok(self.loss_over(x, y, &rows, 256))
+    }
+
+    /// Mean loss over `rows` of `(x, y)` in chunks of `chunk` samples,
+    /// dropout off. Data must already be checked.
+    pub(crate) fn loss_over(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, rows: &[usize], chunk: usize) -> f64 {
+        let mut total = 0.0;
+        for idx in rows.chunks(chunk.max(1)) {
+            let n = self.gather(x, y, idx);
+            total += self.forward_loss(n, false).as_f64();
+        }
+        total / rows.len() as f64
+    }
+
+    /// Copies the given rows of `x` and `y` into the batch buffers; returns the row count.
+    pub(crate) fn gather(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, idx: &[usize]) -> usize {
+        let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
+        ensure_len(&mut self.xb, idx.len() * ni);
+        ensure_len(&mut self.yb, idx.len() * no);
+        for (k, &i) in idx.iter().enumerate() {
+            for (d, &s) in self.xb[k * ni..(k + 1) * ni].iter_mut().zip(x.row(i)) {
+                *d = s;
+            }
+            for (d, &s) in self.yb[k * no..(k + 1) * no].iter_mut().zip(y.row(i)) {
+                *d = s;
+            }
+        }
+        idx.len()
+    }
+
+    /// Forward pass over the gathered batch; returns the summed loss.
+    pub(crate) fn forward_loss(&mut self, rows: usize, training: bool) -> F {
+        let mut pass = Pass { training, rng: &mut self.rng };
+        let x = &self.xb[..rows * Self::INPUTS];
+        let h = self.hidden.forward(x, rows, &mut pass);
+        self.output.forward(h, rows, &mut pass);
+        let (act, a, h) = self.output.parts(rows);
+        self.loss.total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
+    }
+
+    /// Checks a data set against the network: widths, row counts, emptiness,
+    /// finiteness and the loss's target domain.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`], [`Error::RowMismatch`], [`Error::EmptyData`],
+    /// [`Error::NonFiniteValue`] or [`Error::InvalidTarget`].
+    pub fn check_data(&self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<()> {
+        check_shape("input columns", Self::INPUTS, x.ncols())?;
+        check_shape("target columns", Self::OUTPUTS, y.ncols())?;
+        if x.nrows() != y.nrows() {
+            return Err(Error::RowMismatch { inputs: x.nrows(), targets: y.nrows() });
+        }
+        if x.nrows() == 0 {
+            return Err(Error::EmptyData { what: "inputs" });
+        }
+        check_finite("inputs", x)?;
+        check_finite("targets", y)?;
+        let y = y.as_standard_layout();
+        self.loss.check_targets(y.as_slice().expect("standard layout"), Self::OUTPUTS)
+    }
+
+    /// Reports every layer, first to last, as of the last pass over `rows` samples.
+    pub fn visit_layers<'s>(&'s self, rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
+        self.hidden.visit(rows, f);
+        self.output.visit(rows, f);
+    }
+
+    /// Hands every parameter tensor, first layer first, to `f`.
+    pub fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
+        self.hidden.visit_params(f);
+        self.output.visit_params(f);
+    }
+
+    /// A Keras-style table of the layers, their shapes and parameter counts.
+    pub fn summary(&self) -> String {
+        let mut rows = vec![("input".to_string(), format!("(None, {})", Self::INPUTS), String::new(), 0)];
+        self.visit_layers(0, &mut |layer| match layer {
+            LayerView::Dense(d) => {
+                let (o, i) = d.w.dim();
+                rows.push((format!("dense {i}->{o}"), format!("(None, {o})"), d.activation, o * i + o));
+            }
+            LayerView::Dropout { p, width } => {
+                rows.push((format!("dropout {p}"), format!("(None, {width})"), String::new(), 0));
+            }
+        });
+        let mut s = String::new();
+        let line = "-".repeat(62);
+        let _ = writeln!(s, "{:<20}{:<16}{:<18}{:>8}", "Layer", "Output shape", "Activation", "Params");
+        let _ = writeln!(s, "{line}");
+        for (name, shape, act, params) in &rows {
+            let _ = writeln!(s, "{name:<20}{shape:<16}{act:<18}{params:>8}");
+        }
+        let _ = writeln!(s, "{line}");
+        let _ = writeln!(s, "Total params: {}  (loss: {}, dtype: {})", self.param_count(), self.loss.describe(), F::NAME);
+        s
+    }
+}
+
+impl<H, O, L, F> fmt::Debug for Network<H, O, L, F>
+where
+    F: Float,
+    H: Parameters<F>,
+    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    L: LossFor<F, O::Act>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary())
+    }
+}
+
+impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
+    fn clone(&self) -> Self {
+        Network {
+            hidden: self.hidden.clone(),
+            output: self.output.clone(),
+            loss: self.loss.clone(),
+            rng: self.rng.clone(),
+            steps: self.steps,
+            xb: Vec::new(),
+            yb: Vec::new(),
+            grad_h: Vec::new(),
+        }
+    }
+}

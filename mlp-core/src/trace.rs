@@ -1,0 +1,154 @@
+//! Worked examples and gradient checks: backprop laid open.
+
+use crate::activation::Derivative;
+use crate::layer::{Backward, Layer, LayerView, OutputLayer};
+use crate::loss::DeltaFor;
+use crate::network::Network;
+use crate::{Float, Result};
+use ndarray::{Array1, Array2, ArrayView2};
+
+/// One dense layer of a [`Trace`]: everything backprop computed there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerTrace<F> {
+    /// The activation, with parameters.
+    pub activation: String,
+    /// Weights `W` (`out x in`) at the time of the trace.
+    pub w: Array2<F>,
+    /// Biases `b`.
+    pub b: Array1<F>,
+    /// The layer's input `h_prev` (the network input for the first layer).
+    pub input: Array2<F>,
+    /// Pre-activations `a = h_prev W^T + b`.
+    pub a: Array2<F>,
+    /// Outputs `h = phi(a)`.
+    pub h: Array2<F>,
+    /// Errors `delta = dL/da`, per sample.
+    pub delta: Array2<F>,
+    /// `dL/dW = delta^T h_prev / rows`.
+    pub grad_w: Array2<F>,
+    /// `dL/db = mean of delta over the rows`.
+    pub grad_b: Array1<F>,
+}
+
+/// A forward and backward pass over one batch, layer by layer, without an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace<F> {
+    /// The dense layers, first to last.
+    pub layers: Vec<LayerTrace<F>>,
+    /// The mean loss over the batch.
+    pub loss: F,
+}
+
+/// The result of [`Network::grad_check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradCheck {
+    /// The largest relative error `|g_bp - g_fd| / max(|g_bp|, |g_fd|, floor)`.
+    pub max_rel_error: f64,
+    /// The largest absolute error `|g_bp - g_fd|`.
+    pub max_abs_error: f64,
+    /// How many parameters were checked.
+    pub checked: usize,
+}
+
+/// Below this magnitude a gradient counts as zero when forming a relative
+/// error: the rounding error of a central difference with step `eps` on a
+/// loss of order 1 is about `1e-16 / eps`, so smaller gradients cannot be
+/// resolved relative to themselves.
+pub const GRAD_CHECK_FLOOR: f64 = 1e-7;
+
+impl<H, O, L, F> Network<H, O, L, F>
+where
+    F: Float,
+    H: Backward<F>,
+    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    L: DeltaFor<F, O::Act>,
+    O::Act: Derivative<F>,
+{
+    /// Runs forward and backward on `(x, y)` with dropout off and returns, per
+    /// dense layer, `a`, `h`, `delta`, `grad_w` and `grad_b`, for worked
+    /// examples. The weights do not change.
+    ///
+    /// # Errors
+    /// As [`Network::check_data`].
+    pub fn trace(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<Trace<F>> {
+        self.check_data(x, y)?;
+        let idx: Vec<usize> = (0..x.nrows()).collect();
+        let rows = self.gather(x, y, &idx);
+        let loss = self.backprop(rows, false) / F::from_f64(rows as f64);
+        let mut layers = Vec::new();
+        let mut input = x.to_owned();
+        self.visit_layers(rows, &mut |layer| {
+            if let LayerView::Dense(d) = layer {
+                let h = d.h.to_owned();
+                layers.push(LayerTrace {
+                    activation: d.activation,
+                    w: d.w.to_owned(),
+                    b: d.b.to_owned(),
+                    input: std::mem::replace(&mut input, h.clone()),
+                    a: d.a.to_owned(),
+                    h,
+                    delta: d.delta.to_owned(),
+                    grad_w: d.grad_w.to_owned(),
+                    grad_b: d.grad_b.to_owned(),
+                });
+            }
+        });
+        Ok(Trace { layers, loss })
+    }
+
+    /// Compares backprop's gradient of the mean loss on `(x, y)` with central
+    /// finite differences `(L(w + eps) - L(w - eps)) / 2 eps`, parameter by
+    /// parameter, with dropout off. Use `f64` and `eps` around `1e-6`.
+    /// The weights are restored exactly afterwards.
+    ///
+    /// # Errors
+    /// As [`Network::check_data`].
+    pub fn grad_check(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, eps: f64) -> Result<GradCheck> {
+        self.check_data(x, y)?;
+        let idx: Vec<usize> = (0..x.nrows()).collect();
+        let rows = self.gather(x, y, &idx);
+        self.backprop(rows, false);
+        let mut backprop = Vec::new();
+        let mut sizes = Vec::new();
+        self.visit_params(&mut |p| {
+            backprop.extend(p.grad.iter().map(|g| g.as_f64()));
+            sizes.push(p.value.len());
+        });
+        let mut report = GradCheck { max_rel_error: 0.0, max_abs_error: 0.0, checked: 0 };
+        let mut k = 0;
+        for (tensor, &len) in sizes.iter().enumerate() {
+            for i in 0..len {
+                let original = self.nudge(tensor, i, None);
+                self.nudge(tensor, i, Some(original + F::from_f64(eps)));
+                let plus = self.forward_loss(rows, false).as_f64();
+                self.nudge(tensor, i, Some(original - F::from_f64(eps)));
+                let minus = self.forward_loss(rows, false).as_f64();
+                self.nudge(tensor, i, Some(original));
+                let numeric = (plus - minus) / (2.0 * eps) / rows as f64;
+                let analytic = backprop[k];
+                let abs = (numeric - analytic).abs();
+                let rel = abs / numeric.abs().max(analytic.abs()).max(GRAD_CHECK_FLOOR);
+                report.max_abs_error = report.max_abs_error.max(abs);
+                report.max_rel_error = report.max_rel_error.max(rel);
+                report.checked += 1;
+                k += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Reads element `i` of parameter tensor `tensor`, and sets it to `value` if given.
+    fn nudge(&mut self, tensor: usize, i: usize, value: Option<F>) -> F {
+        let (mut t, mut old) = (0, F::zero());
+        self.visit_params(&mut |p| {
+            if t == tensor {
+                old = p.value[i];
+                if let Some(v) = value {
+                    p.value[i] = v;
+                }
+            }
+            t += 1;
+        });
+        old
+    }
+}

@@ -1,0 +1,522 @@
+//! Training: batch modes, the optimiser step, clipping, penalties, validation,
+//! early stopping and the history of a run.
+
+use crate::activation::Derivative;
+use crate::layer::{Backward, Layer, OutputLayer, ensure_len};
+use crate::loss::DeltaFor;
+use crate::network::Network;
+use crate::optim::{Optimizer, Schedule};
+use crate::{Error, Float, Result};
+use ndarray::ArrayView2;
+use rand::seq::SliceRandom;
+
+/// How many samples each update sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// Batch mode: one update per epoch from the gradient averaged over all samples.
+    Full,
+    /// Stochastic (online) mode: one update per sample, `N` updates per epoch.
+    Stochastic,
+    /// Mini-batches of this many samples (the last one may be smaller).
+    Mini(usize),
+}
+
+impl Batch {
+    /// The batch size for `n` training samples.
+    pub fn size(self, n: usize) -> usize {
+        match self {
+            Batch::Full => n,
+            Batch::Stochastic => 1,
+            Batch::Mini(b) => b.min(n),
+        }
+    }
+}
+
+/// Gradient clipping, applied after penalties and before the optimiser.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clip {
+    /// Clamp every gradient component to `[-g, g]`.
+    Value(f64),
+    /// Rescale all gradients together so their global L2 norm is at most `g`
+    /// (Pascanu, Mikolov & Bengio 2013; `torch.nn.utils.clip_grad_norm_`).
+    Norm(f64),
+}
+
+/// Stop when the monitored loss (validation if there is any, else training)
+/// has not improved by more than `min_delta` for `patience` epochs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// The smallest decrease that counts as an improvement.
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch when stopping or finishing.
+    pub restore_best: bool,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        EarlyStopping { patience: 10, min_delta: 0.0, restore_best: true }
+    }
+}
+
+/// Everything about a training run except the data.
+///
+/// ```
+/// use mlp_core::{Adam, Batch, Clip, TrainConfig};
+/// let cfg = TrainConfig::new()
+///     .epochs(200)
+///     .batch(Batch::Mini(32))
+///     .optimizer(Adam::new(0.01))
+///     .clip(Clip::Norm(5.0))
+///     .validation_split(0.2);
+/// assert_eq!(cfg.epochs, 200);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Samples per update.
+    pub batch: Batch,
+    /// Reshuffle the training samples every epoch (ignored in full-batch mode,
+    /// where the order cannot matter).
+    pub shuffle: bool,
+    /// The optimiser.
+    pub optimizer: Optimizer,
+    /// The learning-rate schedule.
+    pub schedule: Schedule,
+    /// Optional gradient clipping.
+    pub clip: Option<Clip>,
+    /// L1 penalty `lambda_1 sum |w|` on weights (not biases).
+    pub l1: f64,
+    /// L2 penalty `lambda_2 / 2 sum w^2` on weights (not biases); its gradient
+    /// `lambda_2 w` is PyTorch's `weight_decay`.
+    pub l2: f64,
+    /// Fraction of the rows, taken from the end before any shuffling (as Keras
+    /// does), held out for validation. `0` for none.
+    pub validation_split: f64,
+    /// Optional early stopping.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Record per-layer gradient norms and activation statistics each epoch.
+    pub record_stats: bool,
+}
+
+impl Default for TrainConfig {
+    /// 10 epochs of shuffled mini-batches of 32 with SGD at 0.01 (Keras' defaults).
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch: Batch::Mini(32),
+            shuffle: true,
+            optimizer: Optimizer::default(),
+            schedule: Schedule::Constant,
+            clip: None,
+            l1: 0.0,
+            l2: 0.0,
+            validation_split: 0.0,
+            early_stopping: None,
+            record_stats: false,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The defaults (see [`Default`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the number of epochs.
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+    /// Sets the batch mode.
+    pub fn batch(mut self, batch: Batch) -> Self {
+        self.batch = batch;
+        self
+    }
+    /// Turns per-epoch shuffling on or off.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Sets the optimiser (`Sgd` or `Adam`).
+    pub fn optimizer(mut self, optimizer: impl Into<Optimizer>) -> Self {
+        self.optimizer = optimizer.into();
+        self
+    }
+    /// Sets the learning-rate schedule.
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+    /// Sets gradient clipping.
+    pub fn clip(mut self, clip: Clip) -> Self {
+        self.clip = Some(clip);
+        self
+    }
+    /// Sets the L1 penalty.
+    pub fn l1(mut self, lambda: f64) -> Self {
+        self.l1 = lambda;
+        self
+    }
+    /// Sets the L2 penalty.
+    pub fn l2(mut self, lambda: f64) -> Self {
+        self.l2 = lambda;
+        self
+    }
+    /// Holds out this fraction of the rows for validation.
+    pub fn validation_split(mut self, fraction: f64) -> Self {
+        self.validation_split = fraction;
+        self
+    }
+    /// Enables early stopping.
+    pub fn early_stopping(mut self, es: EarlyStopping) -> Self {
+        self.early_stopping = Some(es);
+        self
+    }
+    /// Records per-layer statistics in the history.
+    pub fn record_stats(mut self, on: bool) -> Self {
+        self.record_stats = on;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidConfig(m));
+        self.optimizer.validate().map_err(Error::InvalidConfig)?;
+        if let Batch::Mini(0) = self.batch {
+            return bad("mini-batch size must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.validation_split) {
+            return bad(format!("validation_split must be in [0, 1), got {}", self.validation_split));
+        }
+        if !(self.l1 >= 0.0 && self.l2 >= 0.0 && self.l1.is_finite() && self.l2.is_finite()) {
+            return bad("l1 and l2 penalties must be finite and non-negative".into());
+        }
+        match self.clip {
+            Some(Clip::Value(g) | Clip::Norm(g)) if !(g > 0.0 && g.is_finite()) => {
+                bad(format!("clipping threshold must be positive, got {g}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Statistics of one dense layer over an epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerStats {
+    /// L2 norm of `dL/dW`, averaged over the epoch's updates.
+    pub grad_norm: f64,
+    /// Mean of the layer's outputs `h` over the epoch's last batch.
+    pub mean: f64,
+    /// Standard deviation of those outputs.
+    pub std: f64,
+    /// Fraction of those outputs that were saturated (see
+    /// [`Activation::saturated`](crate::Activation::saturated)).
+    pub saturated: f64,
+}
+
+/// One epoch of a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRecord {
+    /// The epoch, counting from 1.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's updates (with penalties, as
+    /// measured before each update, like Keras).
+    pub train_loss: f64,
+    /// Mean validation loss after the epoch, if there is validation data.
+    pub val_loss: Option<f64>,
+    /// The learning rate used in this epoch.
+    pub lr: f64,
+    /// Optimiser updates made in this epoch.
+    pub updates: usize,
+    /// Per-dense-layer statistics, first layer first (empty unless requested).
+    pub layers: Vec<LayerStats>,
+}
+
+/// What a training run did, epoch by epoch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// One record per completed epoch.
+    pub epochs: Vec<EpochRecord>,
+    /// The best epoch by the monitored loss, with early stopping.
+    pub best_epoch: Option<usize>,
+    /// Whether early stopping (or the callback) ended the run.
+    pub stopped_early: bool,
+}
+
+impl History {
+    /// The last epoch's record.
+    pub fn last(&self) -> Option<&EpochRecord> {
+        self.epochs.last()
+    }
+    /// Training loss per epoch.
+    pub fn train_loss(&self) -> Vec<f64> {
+        self.epochs.iter().map(|e| e.train_loss).collect()
+    }
+    /// Validation loss per epoch (empty without validation data).
+    pub fn val_loss(&self) -> Vec<f64> {
+        self.epochs.iter().filter_map(|e| e.val_loss).collect()
+    }
+}
+
+/// What the per-epoch callback asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Keep training.
+    Continue,
+    /// Stop after this epoch.
+    Stop,
+}
+
+impl<H, O, L, F> Network<H, O, L, F>
+where
+    F: Float,
+    H: Backward<F>,
+    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    L: DeltaFor<F, O::Act>,
+    O::Act: Derivative<F>,
+{
+    /// Trains on inputs `x` (one sample per row) and targets `y`.
+    ///
+    /// # Errors
+    /// Bad data ([`Network::check_data`]) or configuration
+    /// ([`Error::InvalidConfig`]) are reported before anything changes.
+    /// [`Error::NonFiniteLoss`] stops training before the step that would
+    /// have made the loss, a gradient or a weight non-finite; the network keeps
+    /// the weights of the last finite step.
+    pub fn fit(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, cfg: &TrainConfig) -> Result<History> {
+        self.fit_with(x, y, cfg, None, |_| Control::Continue)
+    }
+
+    /// [`fit`](Self::fit) with explicit validation data (overriding
+    /// `validation_split`) and a callback run after every epoch.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), plus bad validation data.
+    pub fn fit_with(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        cfg: &TrainConfig,
+        validation: Option<(ArrayView2<'_, F>, ArrayView2<'_, F>)>,
+        mut on_epoch: impl FnMut(&EpochRecord) -> Control,
+    ) -> Result<History> {
+        cfg.validate()?;
+        self.check_data(x, y)?;
+        // Which rows train and which validate; validation rows refer to `vx, vy`.
+        let n_all = x.nrows();
+        let (mut train_rows, val_rows, vx, vy): (Vec<usize>, Vec<usize>, _, _) = match validation {
+            Some((vx, vy)) => {
+                self.check_data(vx, vy)?;
+                ((0..n_all).collect(), (0..vx.nrows()).collect(), vx, vy)
+            }
+            None if cfg.validation_split > 0.0 => {
+                let n_val = (n_all as f64 * cfg.validation_split).floor() as usize;
+                if n_val == 0 || n_val == n_all {
+                    return Err(Error::InvalidConfig(format!(
+                        "validation_split {} of {n_all} rows leaves {n_val} for validation and {} for training; \
+                         both need at least one",
+                        cfg.validation_split,
+                        n_all - n_val
+                    )));
+                }
+                ((0..n_all - n_val).collect(), (n_all - n_val..n_all).collect(), x, y)
+            }
+            None => ((0..n_all).collect(), Vec::new(), x, y),
+        };
+        let n = train_rows.len();
+        let batch = cfg.batch.size(n);
+        let dense_layers = self.weight_tensors();
+        let mut grad_norm_sums = vec![0.0; dense_layers];
+        let mut history = History::default();
+        let mut best = (f64::INFINITY, 0usize, Vec::<F>::new());
+        let mut since_best = 0;
+
+        for epoch in 0..cfg.epochs {
+            if cfg.shuffle && batch < n {
+                train_rows.shuffle(&mut self.rng);
+            }
+            let lr = cfg.schedule.lr(cfg.optimizer.lr(), epoch);
+            let mut loss_sum = 0.0;
+            grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
+            let mut updates = 0;
+            for idx in train_rows.chunks(batch) {
+                let rows = self.gather(x, y, idx);
+                let loss = self
+                    .train_step(rows, lr, cfg)
+                    .ok_or(Error::NonFiniteLoss { epoch: epoch + 1, step: updates + 1 })?;
+                loss_sum += loss;
+                updates += 1;
+                if cfg.record_stats {
+                    self.accumulate_grad_norms(&mut grad_norm_sums);
+                }
+            }
+            let layers = if cfg.record_stats { self.layer_stats(&grad_norm_sums, updates, batch.min(n)) } else { Vec::new() };
+            let penalty = self.penalty(cfg);
+            let val_loss = (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
+            let record = EpochRecord { epoch: epoch + 1, train_loss: loss_sum / n as f64, val_loss, lr, updates, layers };
+            let monitored = val_loss.unwrap_or(record.train_loss);
+            let control = on_epoch(&record);
+            history.epochs.push(record);
+            if control == Control::Stop {
+                history.stopped_early = true;
+                break;
+            }
+            if let Some(es) = cfg.early_stopping {
+                if monitored < best.0 - es.min_delta {
+                    best.0 = monitored;
+                    best.1 = epoch + 1;
+                    since_best = 0;
+                    if es.restore_best {
+                        self.copy_params(&mut best.2);
+                    }
+                } else {
+                    since_best += 1;
+                    if since_best >= es.patience {
+                        history.stopped_early = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(es) = cfg.early_stopping {
+            history.best_epoch = (best.1 > 0).then_some(best.1);
+            if es.restore_best && best.1 > 0 {
+                self.restore_params(&best.2);
+            }
+        }
+        Ok(history)
+    }
+
+    /// One update from the gathered batch of `rows` samples: forward, output
+    /// error, backward, penalties, clipping, then the optimiser step, which
+    /// happens only if everything stays finite. Returns the batch's summed
+    /// loss (with penalty), or `None` if something became non-finite.
+    /// Allocates nothing once the buffers exist (after the first step).
+    pub(crate) fn train_step(&mut self, rows: usize, lr: f64, cfg: &TrainConfig) -> Option<f64> {
+        let data_loss = self.backprop(rows, true).as_f64();
+
+        // Penalties (part of the objective, so they are clipped with the rest).
+        let (l1, l2) = (F::from_f64(cfg.l1), F::from_f64(cfg.l2));
+        let mut penalty = 0.0;
+        let mut sq_norm = 0.0;
+        self.visit_params(&mut |p| {
+            if p.is_weight && (cfg.l1 > 0.0 || cfg.l2 > 0.0) {
+                for (g, &w) in p.grad.iter_mut().zip(p.value.iter()) {
+                    *g += l2 * w + l1 * w.signum() * F::from_f64((w != F::zero()) as u8 as f64);
+                    penalty += 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs();
+                }
+            }
+            sq_norm += p.grad.iter().map(|g| g.as_f64().powi(2)).sum::<f64>();
+        });
+        let loss = data_loss + penalty * rows as f64;
+        if !loss.is_finite() || !sq_norm.is_finite() {
+            return None;
+        }
+        match cfg.clip {
+            Some(Clip::Value(c)) => {
+                let c = F::from_f64(c);
+                self.visit_params(&mut |p| p.grad.iter_mut().for_each(|g| *g = g.max(-c).min(c)));
+            }
+            Some(Clip::Norm(c)) if sq_norm.sqrt() > c => {
+                let scale = F::from_f64(c / sq_norm.sqrt());
+                self.visit_params(&mut |p| p.grad.iter_mut().for_each(|g| *g *= scale));
+            }
+            _ => {}
+        }
+        // Check the step, then take it: a failed check leaves the network as it was.
+        let t = self.steps + 1;
+        let opt = cfg.optimizer;
+        let mut finite = true;
+        self.visit_params(&mut |p| {
+            opt.prepare(p.state, p.value.len());
+            finite &= opt.step_is_finite(p.value, p.grad, p.state, lr, t);
+        });
+        if !finite {
+            return None;
+        }
+        self.visit_params(&mut |p| opt.step(p.value, p.grad, p.state, lr, t));
+        self.steps = t;
+        Some(loss)
+    }
+
+    /// Forward and backward over the gathered batch of `rows` samples, leaving
+    /// `a`, `h`, `delta` and the averaged gradients in every layer. Returns the
+    /// summed loss. This is the book's algorithm, step by step.
+    pub(crate) fn backprop(&mut self, rows: usize, training: bool) -> F {
+        let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
+        // Forward: a = W h + b, h' = phi(a), layer by layer; then the loss.
+        let loss = self.forward_loss(rows, training);
+        // Output layer: delta_m = phi_m'(a_m) (.) dL/dh_m (fused for sigmoid+bce, softmax+ce).
+        ensure_len(&mut self.grad_h, rows * no);
+        let (act, a, h, delta) = self.output.parts_mut(rows);
+        self.loss.delta(act, a, h, &self.yb[..rows * no], &mut self.grad_h[..rows * no], delta, no);
+        // Hidden layers, last to first: delta_l = phi_l'(a_l) (.) (W_{l+1}^T delta_{l+1});
+        // every layer: grad_w = delta^T h_prev / rows, grad_b = mean of delta.
+        let x = &self.xb[..rows * ni];
+        let need_grad_in = self.hidden.param_count() > 0;
+        let grad_top = self.output.backward_from_delta(self.hidden.output(x, rows), rows, need_grad_in);
+        self.hidden.backward(x, grad_top, rows, false);
+        loss
+    }
+
+    fn weight_tensors(&mut self) -> usize {
+        let mut n = 0;
+        self.visit_params(&mut |p| n += p.is_weight as usize);
+        n
+    }
+
+    fn accumulate_grad_norms(&mut self, sums: &mut [f64]) {
+        let mut k = 0;
+        self.visit_params(&mut |p| {
+            if p.is_weight {
+                sums[k] += p.grad.iter().map(|g| g.as_f64().powi(2)).sum::<f64>().sqrt();
+                k += 1;
+            }
+        });
+    }
+
+    fn layer_stats(&self, grad_norm_sums: &[f64], updates: usize, rows: usize) -> Vec<LayerStats> {
+        let mut stats = Vec::new();
+        self.visit_layers(rows, &mut |layer| {
+            if let crate::LayerView::Dense(d) = layer {
+                let n = d.h.len().max(1) as f64;
+                let mean = d.h.iter().map(|v| v.as_f64()).sum::<f64>() / n;
+                let var = d.h.iter().map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n;
+                stats.push(LayerStats {
+                    grad_norm: grad_norm_sums[stats.len()] / updates.max(1) as f64,
+                    mean,
+                    std: var.sqrt(),
+                    saturated: d.saturated,
+                });
+            }
+        });
+        stats
+    }
+
+    fn penalty(&mut self, cfg: &TrainConfig) -> f64 {
+        let mut penalty = 0.0;
+        if cfg.l1 > 0.0 || cfg.l2 > 0.0 {
+            self.visit_params(&mut |p| {
+                if p.is_weight {
+                    penalty += p.value.iter().map(|w| 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs()).sum::<f64>();
+                }
+            });
+        }
+        penalty
+    }
+
+    fn copy_params(&mut self, buf: &mut Vec<F>) {
+        buf.clear();
+        self.visit_params(&mut |p| buf.extend_from_slice(p.value));
+    }
+
+    fn restore_params(&mut self, buf: &[F]) {
+        let mut at = 0;
+        self.visit_params(&mut |p| {
+            p.value.copy_from_slice(&buf[at..at + p.value.len()]);
+            at += p.value.len();
+        });
+    }
+}
