@@ -16,7 +16,11 @@ pub fn one_hot<F: Float>(labels: &[usize], classes: usize) -> Result<Array2<F>> 
     let mut y = Array2::zeros((labels.len(), classes));
     for (index, &label) in labels.iter().enumerate() {
         if label >= classes {
-            return Err(Error::LabelOutOfRange { index, label, classes });
+            return Err(Error::LabelOutOfRange {
+                index,
+                label,
+                classes,
+            });
         }
         y[[index, label]] = F::one();
     }
@@ -33,7 +37,12 @@ pub fn classes<F: Float>(outputs: ArrayView2<'_, F>) -> Vec<usize> {
             if row.len() == 1 {
                 (row[0] > F::from_f64(0.5)) as usize
             } else {
-                row.iter().enumerate().fold((0, F::neg_infinity()), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
+                row.iter()
+                    .enumerate()
+                    .fold((0, F::neg_infinity()), |best, (i, &v)| {
+                        if v > best.1 { (i, v) } else { best }
+                    })
+                    .0
             }
         })
         .collect()
@@ -45,7 +54,10 @@ pub fn classes<F: Float>(outputs: ArrayView2<'_, F>) -> Vec<usize> {
 /// [`Error::RowMismatch`] if the lengths differ, [`Error::EmptyData`] if empty.
 pub fn accuracy(predicted: &[usize], labels: &[usize]) -> Result<f64> {
     if predicted.len() != labels.len() {
-        return Err(Error::RowMismatch { inputs: predicted.len(), targets: labels.len() });
+        return Err(Error::RowMismatch {
+            inputs: predicted.len(),
+            targets: labels.len(),
+        });
     }
     if labels.is_empty() {
         return Err(Error::EmptyData { what: "labels" });
@@ -64,7 +76,9 @@ pub fn stratified_split<R: rand::Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     if !(test_fraction > 0.0 && test_fraction < 1.0) {
-        return Err(Error::InvalidConfig(format!("test fraction must be in (0, 1), got {test_fraction}")));
+        return Err(Error::InvalidConfig(format!(
+            "test fraction must be in (0, 1), got {test_fraction}"
+        )));
     }
     let classes = labels.iter().max().map_or(0, |&m| m + 1);
     let (mut train, mut test) = (Vec::new(), Vec::new());

@@ -4,7 +4,8 @@ use crate::activation::{Activation, Derivative};
 use crate::init::Init;
 use crate::kernels;
 use crate::layer::{
-    Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, Parameters, Pass, ensure_len,
+    Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, Parameters, Pass,
+    Takes, ensure_len,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -40,7 +41,10 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
-    const VALID: () = assert!(IN > 0 && OUT > 0, "a dense layer needs at least one input and one output");
+    const VALID: () = assert!(
+        IN > 0 && OUT > 0,
+        "a dense layer needs at least one input and one output"
+    );
 
     /// A layer with weights drawn by `init` from `rng` and zero biases.
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
@@ -59,7 +63,11 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         check_shape("bias length", OUT, b.len())?;
         check_finite("weights", w.view())?;
         check_finite("biases", b.view().insert_axis(ndarray::Axis(0)))?;
-        Ok(Self::from_parts(w.as_standard_layout().into_owned(), b, act))
+        Ok(Self::from_parts(
+            w.as_standard_layout().into_owned(),
+            b,
+            act,
+        ))
     }
 
     fn from_parts(w: Array2<F>, b: Array1<F>, act: A) -> Self {
@@ -105,10 +113,11 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         self.moments = Default::default();
         Ok(())
     }
-
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F> for Dense<IN, OUT, A, F> {
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
+    for Dense<IN, OUT, A, F>
+{
     type In = Const<IN>;
     type Out = Const<OUT>;
 
@@ -148,7 +157,11 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F> for
         let saturated = if a.is_empty() {
             0.0
         } else {
-            let n = a.iter().zip(h.iter()).filter(|&(&a, &h)| self.act.saturated(a, h)).count();
+            let n = a
+                .iter()
+                .zip(h.iter())
+                .filter(|&(&a, &h)| self.act.saturated(a, h))
+                .count();
             n as f64 / a.len() as f64
         };
         f(LayerView::Dense(DenseView {
@@ -169,7 +182,14 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F> for
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<F> for Dense<IN, OUT, A, F> {
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Takes<F, Const<IN>>
+    for Dense<IN, OUT, A, F>
+{
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<F>
+    for Dense<IN, OUT, A, F>
+{
     type Act = A;
 
     fn parts(&self, rows: usize) -> (&A, &[F], &[F]) {
@@ -201,21 +221,43 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         }
         ensure_len(&mut self.grad_in, rows * IN);
         let gx = &mut self.grad_in[..rows * IN];
-        kernels::grad_input(delta, self.w.as_slice().expect("standard layout"), gx, IN, OUT);
+        kernels::grad_input(
+            delta,
+            self.w.as_slice().expect("standard layout"),
+            gx,
+            IN,
+            OUT,
+        );
         gx
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F> for Dense<IN, OUT, A, F> {
-    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F] {
+impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
+    for Dense<IN, OUT, A, F>
+{
+    fn backward<'s>(
+        &'s mut self,
+        x: &[F],
+        grad_h: &'s [F],
+        rows: usize,
+        need_grad_in: bool,
+    ) -> &'s [F] {
         let n = rows * OUT;
         ensure_len(&mut self.delta, n);
-        self.act.backward(&self.a[..n], &self.h[..n], &grad_h[..n], &mut self.delta[..n], OUT);
+        self.act.backward(
+            &self.a[..n],
+            &self.h[..n],
+            &grad_h[..n],
+            &mut self.delta[..n],
+            OUT,
+        );
         self.backward_from_delta(x, rows, need_grad_in)
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F> for Dense<IN, OUT, A, F> {
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F>
+    for Dense<IN, OUT, A, F>
+{
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
         let [mw, mb] = &mut self.moments;
         f(Param {
@@ -241,7 +283,9 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for De
     }
 }
 
-impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> fmt::Debug for Dense<IN, OUT, A, F> {
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> fmt::Debug
+    for Dense<IN, OUT, A, F>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dense")
             .field("in", &IN)
@@ -257,7 +301,11 @@ pub(crate) fn check_shape(what: &'static str, expected: usize, got: usize) -> Re
     if expected == got {
         Ok(())
     } else {
-        Err(Error::ShapeMismatch { what, expected, got })
+        Err(Error::ShapeMismatch {
+            what,
+            expected,
+            got,
+        })
     }
 }
 

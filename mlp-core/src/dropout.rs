@@ -64,24 +64,37 @@ impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
         ensure_len(&mut self.h, n);
         let keep = F::from_f64(1.0 / (1.0 - self.p));
         for ((m, h), &x) in self.mask[..n].iter_mut().zip(&mut self.h[..n]).zip(x) {
-            *m = if pass.rng.random::<f64>() < self.p { F::zero() } else { keep };
+            *m = if pass.rng.random::<f64>() < self.p {
+                F::zero()
+            } else {
+                keep
+            };
             *h = x * *m;
         }
         &self.h[..n]
     }
 
     fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F] {
-        if self.active { &self.h[..rows * N] } else { &x[..rows * N] }
+        if self.active {
+            &self.h[..rows * N]
+        } else {
+            &x[..rows * N]
+        }
     }
 
     fn visit<'s>(&'s self, _rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
-        f(LayerView::Dropout { p: self.p, width: N });
+        f(LayerView::Dropout {
+            p: self.p,
+            width: N,
+        });
     }
 
     fn param_count(&self) -> usize {
         0
     }
 }
+
+impl<const N: usize, F: Float> crate::layer::Takes<F, Const<N>> for Dropout<N, F> {}
 
 impl<const N: usize, F: Float> Parameters<F> for Dropout<N, F> {
     fn visit_params(&mut self, _f: &mut dyn FnMut(Param<'_, F>)) {}
@@ -94,7 +107,11 @@ impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
             return &grad_h[..n];
         }
         ensure_len(&mut self.grad_in, n);
-        for ((g, &m), &gh) in self.grad_in[..n].iter_mut().zip(&self.mask[..n]).zip(grad_h) {
+        for ((g, &m), &gh) in self.grad_in[..n]
+            .iter_mut()
+            .zip(&self.mask[..n])
+            .zip(grad_h)
+        {
             *g = gh * m;
         }
         &self.grad_in[..n]

@@ -51,7 +51,12 @@ impl Init {
     ///
     /// Draws are made in `f64` and rounded, so an `f32` and an `f64` network
     /// built from the same seed start from the same weights.
-    pub fn sample<F: Float, R: Rng + ?Sized>(self, fan_in: usize, fan_out: usize, rng: &mut R) -> F {
+    pub fn sample<F: Float, R: Rng + ?Sized>(
+        self,
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut R,
+    ) -> F {
         let (fi, fo) = (fan_in as f64, fan_out as f64);
         let normal = |rng: &mut R, std: f64| -> f64 {
             let z: f64 = StandardNormal.sample(rng);

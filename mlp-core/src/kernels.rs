@@ -56,7 +56,10 @@ pub(crate) fn affine<F: Float>(x: &[F], w: &[F], b: &[F], a: &mut [F], n_in: usi
             a4[3 * n_out + o] = b + dot(x3, w);
         }
     }
-    let rows = xs.remainder().chunks_exact(n_in).zip(as_.into_remainder().chunks_exact_mut(n_out));
+    let rows = xs
+        .remainder()
+        .chunks_exact(n_in)
+        .zip(as_.into_remainder().chunks_exact_mut(n_out));
     for (x, a) in rows {
         for ((a, w), &b) in a.iter_mut().zip(w.chunks_exact(n_in)).zip(b) {
             *a = b + dot(x, w);
@@ -91,7 +94,10 @@ pub(crate) fn grad_params<F: Float>(
             }
         }
     }
-    let rows = ds.remainder().chunks_exact(n_out).zip(xs.remainder().chunks_exact(n_in));
+    let rows = ds
+        .remainder()
+        .chunks_exact(n_out)
+        .zip(xs.remainder().chunks_exact(n_in));
     for (d, x) in rows {
         for ((gw, gb), &d) in gw.chunks_exact_mut(n_in).zip(gb.iter_mut()).zip(d) {
             *gb += d;
@@ -119,7 +125,9 @@ mod tests {
     use ndarray::{Array, Array2};
 
     fn arr(rows: usize, cols: usize, seed: f64) -> Array2<f64> {
-        Array::from_shape_fn((rows, cols), |(r, c)| ((r * 31 + c * 17) as f64 * 0.37 + seed).sin())
+        Array::from_shape_fn((rows, cols), |(r, c)| {
+            ((r * 31 + c * 17) as f64 * 0.37 + seed).sin()
+        })
     }
 
     /// The kernels agree with ndarray's matrix products for every remainder
@@ -134,14 +142,29 @@ mod tests {
                 let delta = arr(rows, n_out, 0.4);
 
                 let mut a = vec![0.0; rows * n_out];
-                affine(x.as_slice().unwrap(), w.as_slice().unwrap(), b.as_slice().unwrap(), &mut a, n_in, n_out);
+                affine(
+                    x.as_slice().unwrap(),
+                    w.as_slice().unwrap(),
+                    b.as_slice().unwrap(),
+                    &mut a,
+                    n_in,
+                    n_out,
+                );
                 let want = x.dot(&w.t()) + &b;
                 for (g, w) in a.iter().zip(want.iter()) {
                     assert!((g - w).abs() < 1e-12);
                 }
 
                 let (mut gw, mut gb) = (vec![9.0; n_out * n_in], vec![9.0; n_out]);
-                grad_params(delta.as_slice().unwrap(), x.as_slice().unwrap(), &mut gw, &mut gb, n_in, n_out, 0.5);
+                grad_params(
+                    delta.as_slice().unwrap(),
+                    x.as_slice().unwrap(),
+                    &mut gw,
+                    &mut gb,
+                    n_in,
+                    n_out,
+                    0.5,
+                );
                 let want = delta.t().dot(&x) * 0.5;
                 for (g, w) in gw.iter().zip(want.iter()) {
                     assert!((g - w).abs() < 1e-12);
@@ -152,7 +175,13 @@ mod tests {
                 }
 
                 let mut gx = vec![9.0; rows * n_in];
-                grad_input(delta.as_slice().unwrap(), w.as_slice().unwrap(), &mut gx, n_in, n_out);
+                grad_input(
+                    delta.as_slice().unwrap(),
+                    w.as_slice().unwrap(),
+                    &mut gx,
+                    n_in,
+                    n_out,
+                );
                 let want = delta.dot(&w);
                 for (g, w) in gx.iter().zip(want.iter()) {
                     assert!((g - w).abs() < 1e-12);

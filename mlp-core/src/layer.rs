@@ -71,6 +71,8 @@ pub struct DenseView<'a, F: Float> {
 }
 
 /// One entry of a network, as [`Layer::visit`] reports it.
+// A short-lived view passed by value to a visitor; boxing it would allocate.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum LayerView<'a, F: Float> {
     /// A dense layer.
@@ -159,7 +161,13 @@ pub trait Backward<F: Float>: Parameters<F> {
     /// Given `grad_h = dL/dh` for the rows of the last forward pass (whose
     /// input was `x`), computes this layer's `delta` and parameter gradients
     /// (averaged over the rows) and returns `dL/dx` when `need_grad_in`.
-    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F];
+    fn backward<'s>(
+        &'s mut self,
+        x: &[F],
+        grad_h: &'s [F],
+        rows: usize,
+        need_grad_in: bool,
+    ) -> &'s [F];
 }
 
 /// `Self` can follow a layer whose output width is `W`.
@@ -171,7 +179,8 @@ pub trait Backward<F: Float>: Parameters<F> {
 )]
 pub trait Takes<F: Float, W: Width>: Layer<F, In = W> {}
 
-impl<F: Float, W: Width, L: Layer<F, In = W>> Takes<F, W> for L {}
+impl<F: Float, const N: usize> Takes<F, Const<N>> for Input<N> {}
+impl<F: Float, W: Width, A: Takes<F, W>, B: Layer<F, In = A::Out>> Takes<F, W> for Chain<A, B> {}
 
 /// The empty stack: passes `N` inputs through unchanged. A network without
 /// hidden layers has `Input<N>` as its hidden part.
@@ -231,7 +240,10 @@ impl<A, B> Chain<A, B> {
 pub trait Then<F: Float>: Layer<F> + Sized {
     /// Appends `next`; compiles only if `next` takes this layer's output width.
     fn then<B: Takes<F, Self::Out>>(self, next: B) -> Chain<Self, B> {
-        Chain { head: self, tail: next }
+        Chain {
+            head: self,
+            tail: next,
+        }
     }
 }
 
@@ -261,14 +273,22 @@ impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
 }
 
 impl<F: Float, A: Backward<F>, B: Backward<F> + Layer<F, In = A::Out>> Backward<F> for Chain<A, B> {
-    fn backward<'s>(&'s mut self, x: &[F], grad_h: &'s [F], rows: usize, need_grad_in: bool) -> &'s [F] {
+    fn backward<'s>(
+        &'s mut self,
+        x: &[F],
+        grad_h: &'s [F],
+        rows: usize,
+        need_grad_in: bool,
+    ) -> &'s [F] {
         let mid = self.head.output(x, rows);
         let grad_mid = self.tail.backward(mid, grad_h, rows, true);
         self.head.backward(x, grad_mid, rows, need_grad_in)
     }
 }
 
-impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Parameters<F> for Chain<A, B> {
+impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Parameters<F>
+    for Chain<A, B>
+{
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
         self.head.visit_params(f);
         self.tail.visit_params(f);

@@ -46,8 +46,8 @@ mod trace;
 mod train;
 
 pub use activation::{
-    Activation, Derivative, Elementwise, ElementwiseDerivative, Elu, Identity, LeakyRelu, Mish, Relu, Selu,
-    Sigmoid, Softmax, Softplus, Softsign, Step, Swish, Tanh,
+    Activation, Derivative, Elementwise, ElementwiseDerivative, Elu, Identity, LeakyRelu, Mish,
+    Relu, Selu, Sigmoid, Softmax, Softplus, Softsign, Step, Swish, Tanh,
 };
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -55,21 +55,24 @@ pub use error::{Error, Result};
 pub use float::Float;
 pub use init::Init;
 pub use layer::{
-    Backward, Chain, Const, DenseView, Input, Layer, LayerView, Moments, OutputLayer, Param, Parameters, Pass,
-    Takes, Then, Width,
+    Backward, Chain, Const, DenseView, Input, Layer, LayerView, Moments, OutputLayer, Param,
+    Parameters, Pass, Takes, Then, Width,
 };
 pub use loss::{Bce, CrossEntropy, DeltaFor, ElementLoss, Hinge, Huber, Loss, LossFor, Mae, Mse};
 pub use network::{Network, Rng, rng};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
 pub use trace::{GRAD_CHECK_FLOOR, GradCheck, LayerTrace, Trace};
-pub use train::{Batch, Clip, Control, EarlyStopping, EpochRecord, History, LayerStats, TrainConfig};
+pub use train::{
+    Batch, Clip, Control, EarlyStopping, EpochRecord, History, LayerStats, TrainConfig,
+};
 
 /// `use mlp_core::prelude::*;` brings in what a training script needs.
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        Adam, Batch, Bce, Chain, Clip, Control, CrossEntropy, Dense, Dropout, EarlyStopping, Elu, Error, Float,
-        History, Huber, Identity, Init, Input, Layer, LeakyRelu, Mae, Mish, Mse, Network, Relu, Schedule, Selu,
-        Sgd, Sigmoid, Softmax, Softplus, Softsign, Step, Swish, Tanh, Then, TrainConfig,
+        Adam, Batch, Bce, Chain, Clip, Control, CrossEntropy, Dense, Dropout, EarlyStopping, Elu,
+        Error, Float, History, Huber, Identity, Init, Input, Layer, LeakyRelu, Mae, Mish, Mse,
+        Network, Optimizer, Relu, Schedule, Selu, Sgd, Sigmoid, Softmax, Softplus, Softsign, Step,
+        Swish, Tanh, Then, TrainConfig,
     };
 }

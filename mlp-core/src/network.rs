@@ -1,7 +1,7 @@
 //! A network: a hidden stack, an output layer and the loss that pairs with it.
 
 use crate::dense::{check_finite, check_shape};
-use crate::layer::{Layer, LayerView, OutputLayer, Param, Parameters, Pass, Width, ensure_len};
+use crate::layer::{LayerView, OutputLayer, Param, Parameters, Pass, Takes, Width, ensure_len};
 use crate::loss::LossFor;
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2};
@@ -42,7 +42,7 @@ impl<H, O, L, F> Network<H, O, L, F>
 where
     F: Float,
     H: Parameters<F>,
-    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    O: OutputLayer<F> + Takes<F, H::Out>,
     L: LossFor<F, O::Act>,
 {
     /// Joins a hidden stack, an output layer and a loss. `rng` drives
@@ -124,7 +124,13 @@ where
 
     /// Mean loss over `rows` of `(x, y)` in chunks of `chunk` samples,
     /// dropout off. Data must already be checked.
-    pub(crate) fn loss_over(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, rows: &[usize], chunk: usize) -> f64 {
+    pub(crate) fn loss_over(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        chunk: usize,
+    ) -> f64 {
         let mut total = 0.0;
         for idx in rows.chunks(chunk.max(1)) {
             let n = self.gather(x, y, idx);
@@ -134,7 +140,12 @@ where
     }
 
     /// Copies the given rows of `x` and `y` into the batch buffers; returns the row count.
-    pub(crate) fn gather(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, idx: &[usize]) -> usize {
+    pub(crate) fn gather(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        idx: &[usize],
+    ) -> usize {
         let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
         ensure_len(&mut self.xb, idx.len() * ni);
         ensure_len(&mut self.yb, idx.len() * no);
@@ -151,12 +162,16 @@ where
 
     /// Forward pass over the gathered batch; returns the summed loss.
     pub(crate) fn forward_loss(&mut self, rows: usize, training: bool) -> F {
-        let mut pass = Pass { training, rng: &mut self.rng };
+        let mut pass = Pass {
+            training,
+            rng: &mut self.rng,
+        };
         let x = &self.xb[..rows * Self::INPUTS];
         let h = self.hidden.forward(x, rows, &mut pass);
         self.output.forward(h, rows, &mut pass);
         let (act, a, h) = self.output.parts(rows);
-        self.loss.total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
+        self.loss
+            .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
     }
 
     /// Checks a data set against the network: widths, row counts, emptiness,
@@ -169,7 +184,10 @@ where
         check_shape("input columns", Self::INPUTS, x.ncols())?;
         check_shape("target columns", Self::OUTPUTS, y.ncols())?;
         if x.nrows() != y.nrows() {
-            return Err(Error::RowMismatch { inputs: x.nrows(), targets: y.nrows() });
+            return Err(Error::RowMismatch {
+                inputs: x.nrows(),
+                targets: y.nrows(),
+            });
         }
         if x.nrows() == 0 {
             return Err(Error::EmptyData { what: "inputs" });
@@ -177,7 +195,8 @@ where
         check_finite("inputs", x)?;
         check_finite("targets", y)?;
         let y = y.as_standard_layout();
-        self.loss.check_targets(y.as_slice().expect("standard layout"), Self::OUTPUTS)
+        self.loss
+            .check_targets(y.as_slice().expect("standard layout"), Self::OUTPUTS)
     }
 
     /// Reports every layer, first to last, as of the last pass over `rows` samples.
@@ -194,25 +213,50 @@ where
 
     /// A Keras-style table of the layers, their shapes and parameter counts.
     pub fn summary(&self) -> String {
-        let mut rows = vec![("input".to_string(), format!("(None, {})", Self::INPUTS), String::new(), 0)];
+        let mut rows = vec![(
+            "input".to_string(),
+            format!("(None, {})", Self::INPUTS),
+            String::new(),
+            0,
+        )];
         self.visit_layers(0, &mut |layer| match layer {
             LayerView::Dense(d) => {
                 let (o, i) = d.w.dim();
-                rows.push((format!("dense {i}->{o}"), format!("(None, {o})"), d.activation, o * i + o));
+                rows.push((
+                    format!("dense {i}->{o}"),
+                    format!("(None, {o})"),
+                    d.activation,
+                    o * i + o,
+                ));
             }
             LayerView::Dropout { p, width } => {
-                rows.push((format!("dropout {p}"), format!("(None, {width})"), String::new(), 0));
+                rows.push((
+                    format!("dropout {p}"),
+                    format!("(None, {width})"),
+                    String::new(),
+                    0,
+                ));
             }
         });
         let mut s = String::new();
         let line = "-".repeat(62);
-        let _ = writeln!(s, "{:<20}{:<16}{:<18}{:>8}", "Layer", "Output shape", "Activation", "Params");
+        let _ = writeln!(
+            s,
+            "{:<20}{:<16}{:<18}{:>8}",
+            "Layer", "Output shape", "Activation", "Params"
+        );
         let _ = writeln!(s, "{line}");
         for (name, shape, act, params) in &rows {
             let _ = writeln!(s, "{name:<20}{shape:<16}{act:<18}{params:>8}");
         }
         let _ = writeln!(s, "{line}");
-        let _ = writeln!(s, "Total params: {}  (loss: {}, dtype: {})", self.param_count(), self.loss.describe(), F::NAME);
+        let _ = writeln!(
+            s,
+            "Total params: {}  (loss: {}, dtype: {})",
+            self.param_count(),
+            self.loss.describe(),
+            F::NAME
+        );
         s
     }
 }
@@ -221,7 +265,7 @@ impl<H, O, L, F> fmt::Debug for Network<H, O, L, F>
 where
     F: Float,
     H: Parameters<F>,
-    O: OutputLayer<F> + Layer<F, In = H::Out>,
+    O: OutputLayer<F> + Takes<F, H::Out>,
     L: LossFor<F, O::Act>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -24,7 +24,11 @@ pub struct Sgd {
 impl Sgd {
     /// Plain SGD with learning rate `lr`.
     pub const fn new(lr: f64) -> Self {
-        Sgd { lr, momentum: 0.0, nesterov: false }
+        Sgd {
+            lr,
+            momentum: 0.0,
+            nesterov: false,
+        }
     }
 
     /// Adds heavy-ball momentum `mu`.
@@ -67,7 +71,12 @@ pub struct Adam {
 impl Adam {
     /// Adam with learning rate `lr` and the paper's other defaults.
     pub const fn new(lr: f64) -> Self {
-        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 }
 
@@ -117,12 +126,20 @@ impl Optimizer {
     pub(crate) fn validate(&self) -> Result<(), String> {
         let ok = |x: f64| x.is_finite();
         match *self {
-            Optimizer::Sgd(o) if !(ok(o.lr) && o.lr > 0.0) => Err(format!("learning rate must be positive, got {}", o.lr)),
+            Optimizer::Sgd(o) if !(ok(o.lr) && o.lr > 0.0) => {
+                Err(format!("learning rate must be positive, got {}", o.lr))
+            }
             Optimizer::Sgd(o) if !(0.0..1.0).contains(&o.momentum) => {
                 Err(format!("momentum must be in [0, 1), got {}", o.momentum))
             }
-            Optimizer::Adam(o) if !(ok(o.lr) && o.lr > 0.0) => Err(format!("learning rate must be positive, got {}", o.lr)),
-            Optimizer::Adam(o) if !((0.0..1.0).contains(&o.beta1) && (0.0..1.0).contains(&o.beta2) && o.eps > 0.0) => {
+            Optimizer::Adam(o) if !(ok(o.lr) && o.lr > 0.0) => {
+                Err(format!("learning rate must be positive, got {}", o.lr))
+            }
+            Optimizer::Adam(o)
+                if !((0.0..1.0).contains(&o.beta1)
+                    && (0.0..1.0).contains(&o.beta2)
+                    && o.eps > 0.0) =>
+            {
                 Err("Adam needs 0 <= beta1, beta2 < 1 and eps > 0".into())
             }
             _ => Ok(()),
@@ -145,7 +162,14 @@ impl Optimizer {
 
     /// Whether the step at time `t` (from 1) with learning rate `lr` keeps
     /// every value finite. Reads only, so a failed check leaves no trace.
-    pub(crate) fn step_is_finite<F: Float>(&self, w: &[F], g: &[F], state: &Moments<F>, lr: f64, t: u64) -> bool {
+    pub(crate) fn step_is_finite<F: Float>(
+        &self,
+        w: &[F],
+        g: &[F],
+        state: &Moments<F>,
+        lr: f64,
+        t: u64,
+    ) -> bool {
         let rule = Rule::new(self, lr, t);
         let zeros = std::iter::repeat(F::zero());
         let m = state.m.iter().copied().chain(zeros.clone());
@@ -157,7 +181,14 @@ impl Optimizer {
     }
 
     /// Applies the step at time `t` (from 1) with learning rate `lr`.
-    pub(crate) fn step<F: Float>(&self, w: &mut [F], g: &[F], state: &mut Moments<F>, lr: f64, t: u64) {
+    pub(crate) fn step<F: Float>(
+        &self,
+        w: &mut [F],
+        g: &[F],
+        state: &mut Moments<F>,
+        lr: f64,
+        t: u64,
+    ) {
         let rule = Rule::new(self, lr, t);
         let z = F::zero();
         match (state.m.is_empty(), state.v.is_empty()) {
@@ -184,9 +215,22 @@ impl Optimizer {
 /// definition shared by the finiteness check and the step itself.
 #[derive(Clone, Copy)]
 enum Rule<F> {
-    Sgd { eta: F },
-    Momentum { eta: F, mu: F, nesterov: bool },
-    Adam { eta: F, b1: F, b2: F, c1: F, c2: F, eps: F },
+    Sgd {
+        eta: F,
+    },
+    Momentum {
+        eta: F,
+        mu: F,
+        nesterov: bool,
+    },
+    Adam {
+        eta: F,
+        b1: F,
+        b2: F,
+        c1: F,
+        c2: F,
+        eps: F,
+    },
 }
 
 impl<F: Float> Rule<F> {
@@ -194,7 +238,11 @@ impl<F: Float> Rule<F> {
         let eta = F::from_f64(lr);
         match *opt {
             Optimizer::Sgd(o) if o.momentum == 0.0 => Rule::Sgd { eta },
-            Optimizer::Sgd(o) => Rule::Momentum { eta, mu: F::from_f64(o.momentum), nesterov: o.nesterov },
+            Optimizer::Sgd(o) => Rule::Momentum {
+                eta,
+                mu: F::from_f64(o.momentum),
+                nesterov: o.nesterov,
+            },
             Optimizer::Adam(o) => {
                 let t = t.min(i32::MAX as u64) as i32;
                 Rule::Adam {
@@ -219,7 +267,14 @@ impl<F: Float> Rule<F> {
                 let step = if nesterov { g + mu * m } else { m };
                 (w - eta * step, m, v)
             }
-            Rule::Adam { eta, b1, b2, c1, c2, eps } => {
+            Rule::Adam {
+                eta,
+                b1,
+                b2,
+                c1,
+                c2,
+                eps,
+            } => {
                 let m = b1 * m + (F::one() - b1) * g;
                 let v = b2 * v + (F::one() - b2) * g * g;
                 (w - eta * (m * c1) / ((v * c2).sqrt() + eps), m, v)
@@ -301,16 +356,31 @@ mod tests {
             w
         };
         let w = run(Sgd::new(0.1).momentum(0.9).into());
-        assert!((w[0] - (1.0 - 0.1 * 2.9 * 0.5)).abs() < 1e-12 && (w[1] - (-2.0 + 0.29)).abs() < 1e-12);
+        assert!(
+            (w[0] - (1.0 - 0.1 * 2.9 * 0.5)).abs() < 1e-12 && (w[1] - (-2.0 + 0.29)).abs() < 1e-12
+        );
         let w = run(Sgd::new(0.1).momentum(0.9).nesterov().into());
-        assert!((w[0] - (1.0 - 0.1 * 4.61 * 0.5)).abs() < 1e-12 && (w[1] - (-2.0 + 0.461)).abs() < 1e-12);
+        assert!(
+            (w[0] - (1.0 - 0.1 * 4.61 * 0.5)).abs() < 1e-12
+                && (w[1] - (-2.0 + 0.461)).abs() < 1e-12
+        );
         let w = run(Adam::new(0.1).into());
-        assert!((w[0] - 0.8).abs() < 1e-7 && (w[1] - (-1.8)).abs() < 1e-7, "{w:?}");
+        assert!(
+            (w[0] - 0.8).abs() < 1e-7 && (w[1] - (-1.8)).abs() < 1e-7,
+            "{w:?}"
+        );
     }
 
     #[test]
     fn schedules() {
-        assert_eq!(Schedule::Step { every: 10, gamma: 0.5 }.lr(1.0, 25), 0.25);
+        assert_eq!(
+            Schedule::Step {
+                every: 10,
+                gamma: 0.5
+            }
+            .lr(1.0, 25),
+            0.25
+        );
         assert!((Schedule::Exponential { gamma: 0.9 }.lr(1.0, 2) - 0.81).abs() < 1e-15);
         assert_eq!(Schedule::InverseTime { k: 0.5 }.lr(1.0, 2), 0.5);
     }

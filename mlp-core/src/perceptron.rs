@@ -19,7 +19,10 @@ fn check<F: Float>(x: ArrayView2<'_, F>, y: &[F]) -> Result<()> {
         return Err(Error::EmptyData { what: "inputs" });
     }
     if x.nrows() != y.len() {
-        return Err(Error::RowMismatch { inputs: x.nrows(), targets: y.len() });
+        return Err(Error::RowMismatch {
+            inputs: x.nrows(),
+            targets: y.len(),
+        });
     }
     check_finite("inputs", x)
 }
@@ -27,7 +30,10 @@ fn check<F: Float>(x: ArrayView2<'_, F>, y: &[F]) -> Result<()> {
 /// Labels must be `-1` or `+1`.
 fn check_signs<F: Float>(y: &[F]) -> Result<()> {
     match y.iter().position(|&v| v != F::one() && v != -F::one()) {
-        Some(row) => Err(Error::InvalidTarget { row, reason: "perceptron labels must be -1 or +1".into() }),
+        Some(row) => Err(Error::InvalidTarget {
+            row,
+            reason: "perceptron labels must be -1 or +1".into(),
+        }),
         None => Ok(()),
     }
 }
@@ -55,12 +61,18 @@ pub struct PerceptronRun {
 impl<F: Float> Perceptron<F> {
     /// A perceptron for `d` inputs with all weights zero.
     pub fn new(d: usize) -> Self {
-        Perceptron { w: Array1::zeros(d + 1) }
+        Perceptron {
+            w: Array1::zeros(d + 1),
+        }
     }
 
     /// `+1` or `-1` for one sample.
     pub fn predict(&self, x: ArrayView1<'_, F>) -> F {
-        if activation(&self.w, x) > F::zero() { F::one() } else { -F::one() }
+        if activation(&self.w, x) > F::zero() {
+            F::one()
+        } else {
+            -F::one()
+        }
     }
 
     /// The perceptron rule: for each sample in turn, if `y w . [1, x] <= 0`
@@ -70,12 +82,23 @@ impl<F: Float> Perceptron<F> {
     /// # Errors
     /// Empty data, mismatched rows, a width that is not `w.len() - 1`,
     /// non-finite inputs, or labels other than `-1`/`+1`.
-    pub fn train(&mut self, x: ArrayView2<'_, F>, y: &[F], eta: f64, max_epochs: usize) -> Result<PerceptronRun> {
+    pub fn train(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: &[F],
+        eta: f64,
+        max_epochs: usize,
+    ) -> Result<PerceptronRun> {
         check(x, y)?;
         check_signs(y)?;
         crate::dense::check_shape("input columns", self.w.len() - 1, x.ncols())?;
         let eta = F::from_f64(eta);
-        let mut run = PerceptronRun { epochs: 0, updates: 0, converged: false, errors_per_epoch: Vec::new() };
+        let mut run = PerceptronRun {
+            epochs: 0,
+            updates: 0,
+            converged: false,
+            errors_per_epoch: Vec::new(),
+        };
         while run.epochs < max_epochs && !run.converged {
             let mut errors = 0;
             for (x, &y) in x.rows().into_iter().zip(y) {
@@ -112,7 +135,11 @@ pub struct Novikoff {
 /// # Errors
 /// As [`Perceptron::train`], plus [`Error::InvalidConfig`] if `w_star` does
 /// not separate the set with a positive margin.
-pub fn novikoff_bound<F: Float>(x: ArrayView2<'_, F>, y: &[F], w_star: ArrayView1<'_, F>) -> Result<Novikoff> {
+pub fn novikoff_bound<F: Float>(
+    x: ArrayView2<'_, F>,
+    y: &[F],
+    w_star: ArrayView1<'_, F>,
+) -> Result<Novikoff> {
     check(x, y)?;
     check_signs(y)?;
     crate::dense::check_shape("separator length", x.ncols() + 1, w_star.len())?;
@@ -121,17 +148,23 @@ pub fn novikoff_bound<F: Float>(x: ArrayView2<'_, F>, y: &[F], w_star: ArrayView
     let mut radius: f64 = 0.0;
     let mut margin = f64::INFINITY;
     for (x, &y) in x.rows().into_iter().zip(y) {
-        let x: Vec<f64> = std::iter::once(1.0).chain(x.iter().map(|v| v.as_f64())).collect();
+        let x: Vec<f64> = std::iter::once(1.0)
+            .chain(x.iter().map(|v| v.as_f64()))
+            .collect();
         radius = radius.max(x.iter().map(|v| v * v).sum::<f64>().sqrt());
         let a: f64 = x.iter().zip(&w).map(|(a, b)| a * b).sum();
         margin = margin.min(y.as_f64() * a / norm);
     }
-    if !(margin > 0.0) {
+    if margin.is_nan() || margin <= 0.0 {
         return Err(Error::InvalidConfig(format!(
             "the given weights do not separate the set (margin {margin:.3}); Novikoff's bound needs a separator"
         )));
     }
-    Ok(Novikoff { radius, margin, bound: (radius / margin).powi(2) })
+    Ok(Novikoff {
+        radius,
+        margin,
+        bound: (radius / margin).powi(2),
+    })
 }
 
 /// The delta rule (Widrow & Hoff 1960; LMS) for one linear unit
@@ -143,7 +176,13 @@ pub fn novikoff_bound<F: Float>(x: ArrayView2<'_, F>, y: &[F], w_star: ArrayView
 ///
 /// # Errors
 /// As [`Perceptron::train`], without the label restriction.
-pub fn delta_rule<F: Float>(w: &mut Array1<F>, x: ArrayView2<'_, F>, y: &[F], eta: f64, epochs: usize) -> Result<Vec<f64>> {
+pub fn delta_rule<F: Float>(
+    w: &mut Array1<F>,
+    x: ArrayView2<'_, F>,
+    y: &[F],
+    eta: f64,
+    epochs: usize,
+) -> Result<Vec<f64>> {
     check(x, y)?;
     crate::dense::check_shape("input columns", w.len() - 1, x.ncols())?;
     let eta = F::from_f64(eta);
@@ -154,7 +193,12 @@ pub fn delta_rule<F: Float>(w: &mut Array1<F>, x: ArrayView2<'_, F>, y: &[F], et
             w[0] += eta * err;
             w.slice_mut(ndarray::s![1..]).scaled_add(eta * err, &x);
         }
-        let sse: f64 = x.rows().into_iter().zip(y).map(|(x, &y)| 0.5 * (y - activation(w, x)).as_f64().powi(2)).sum();
+        let sse: f64 = x
+            .rows()
+            .into_iter()
+            .zip(y)
+            .map(|(x, &y)| 0.5 * (y - activation(w, x)).as_f64().powi(2))
+            .sum();
         losses.push(sse / y.len() as f64);
     }
     Ok(losses)

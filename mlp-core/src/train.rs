@@ -2,8 +2,8 @@
 //! early stopping and the history of a run.
 
 use crate::activation::Derivative;
-use crate::layer::{Backward, Layer, OutputLayer, ensure_len};
-use crate::loss::DeltaFor;
+use crate::layer::{Backward, OutputLayer, Parameters, Takes, ensure_len};
+use crate::loss::{DeltaFor, LossFor};
 use crate::network::Network;
 use crate::optim::{Optimizer, Schedule};
 use crate::{Error, Float, Result};
@@ -56,7 +56,11 @@ pub struct EarlyStopping {
 
 impl Default for EarlyStopping {
     fn default() -> Self {
-        EarlyStopping { patience: 10, min_delta: 0.0, restore_best: true }
+        EarlyStopping {
+            patience: 10,
+            min_delta: 0.0,
+            restore_best: true,
+        }
     }
 }
 
@@ -188,7 +192,10 @@ impl TrainConfig {
             return bad("mini-batch size must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.validation_split) {
-            return bad(format!("validation_split must be in [0, 1), got {}", self.validation_split));
+            return bad(format!(
+                "validation_split must be in [0, 1), got {}",
+                self.validation_split
+            ));
         }
         if !(self.l1 >= 0.0 && self.l2 >= 0.0 && self.l1.is_finite() && self.l2.is_finite()) {
             return bad("l1 and l2 penalties must be finite and non-negative".into());
@@ -272,10 +279,9 @@ pub enum Control {
 impl<H, O, L, F> Network<H, O, L, F>
 where
     F: Float,
-    H: Backward<F>,
-    O: OutputLayer<F> + Layer<F, In = H::Out>,
-    L: DeltaFor<F, O::Act>,
-    O::Act: Derivative<F>,
+    H: Parameters<F>,
+    O: OutputLayer<F> + Takes<F, H::Out>,
+    L: LossFor<F, O::Act>,
 {
     /// Trains on inputs `x` (one sample per row) and targets `y`.
     ///
@@ -285,7 +291,17 @@ where
     /// [`Error::NonFiniteLoss`] stops training before the step that would
     /// have made the loss, a gradient or a weight non-finite; the network keeps
     /// the weights of the last finite step.
-    pub fn fit(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>, cfg: &TrainConfig) -> Result<History> {
+    pub fn fit(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        cfg: &TrainConfig,
+    ) -> Result<History>
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
         self.fit_with(x, y, cfg, None, |_| Control::Continue)
     }
 
@@ -301,7 +317,12 @@ where
         cfg: &TrainConfig,
         validation: Option<(ArrayView2<'_, F>, ArrayView2<'_, F>)>,
         mut on_epoch: impl FnMut(&EpochRecord) -> Control,
-    ) -> Result<History> {
+    ) -> Result<History>
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
         cfg.validate()?;
         self.check_data(x, y)?;
         // Which rows train and which validate; validation rows refer to `vx, vy`.
@@ -321,7 +342,12 @@ where
                         n_all - n_val
                     )));
                 }
-                ((0..n_all - n_val).collect(), (n_all - n_val..n_all).collect(), x, y)
+                (
+                    (0..n_all - n_val).collect(),
+                    (n_all - n_val..n_all).collect(),
+                    x,
+                    y,
+                )
             }
             None => ((0..n_all).collect(), Vec::new(), x, y),
         };
@@ -343,19 +369,32 @@ where
             let mut updates = 0;
             for idx in train_rows.chunks(batch) {
                 let rows = self.gather(x, y, idx);
-                let loss = self
-                    .train_step(rows, lr, cfg)
-                    .ok_or(Error::NonFiniteLoss { epoch: epoch + 1, step: updates + 1 })?;
+                let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
+                    epoch: epoch + 1,
+                    step: updates + 1,
+                })?;
                 loss_sum += loss;
                 updates += 1;
                 if cfg.record_stats {
                     self.accumulate_grad_norms(&mut grad_norm_sums);
                 }
             }
-            let layers = if cfg.record_stats { self.layer_stats(&grad_norm_sums, updates, batch.min(n)) } else { Vec::new() };
+            let layers = if cfg.record_stats {
+                self.layer_stats(&grad_norm_sums, updates, batch.min(n))
+            } else {
+                Vec::new()
+            };
             let penalty = self.penalty(cfg);
-            let val_loss = (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
-            let record = EpochRecord { epoch: epoch + 1, train_loss: loss_sum / n as f64, val_loss, lr, updates, layers };
+            let val_loss =
+                (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
+            let record = EpochRecord {
+                epoch: epoch + 1,
+                train_loss: loss_sum / n as f64,
+                val_loss,
+                lr,
+                updates,
+                layers,
+            };
             let monitored = val_loss.unwrap_or(record.train_loss);
             let control = on_epoch(&record);
             history.epochs.push(record);
@@ -389,12 +428,51 @@ where
         Ok(history)
     }
 
+    /// One optimiser update from one batch (Keras' `train_on_batch`), with the
+    /// optimiser, clipping and penalties of `cfg` at its base learning rate.
+    /// Returns the batch's mean loss before the update. Once the network has
+    /// seen a batch of this size, this allocates nothing.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn train_on_batch(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        cfg: &TrainConfig,
+    ) -> Result<f64>
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
+        cfg.validate()?;
+        self.check_data(x, y)?;
+        let rows = x.nrows();
+        crate::layer::ensure_len(&mut self.xb, rows * Self::INPUTS);
+        crate::layer::ensure_len(&mut self.yb, rows * Self::OUTPUTS);
+        for (dst, &src) in self.xb.iter_mut().zip(x.iter()) {
+            *dst = src;
+        }
+        for (dst, &src) in self.yb.iter_mut().zip(y.iter()) {
+            *dst = src;
+        }
+        let loss = self.train_step(rows, cfg.optimizer.lr(), cfg);
+        loss.map(|l| l / rows as f64)
+            .ok_or(Error::NonFiniteLoss { epoch: 1, step: 1 })
+    }
+
     /// One update from the gathered batch of `rows` samples: forward, output
     /// error, backward, penalties, clipping, then the optimiser step, which
     /// happens only if everything stays finite. Returns the batch's summed
     /// loss (with penalty), or `None` if something became non-finite.
     /// Allocates nothing once the buffers exist (after the first step).
-    pub(crate) fn train_step(&mut self, rows: usize, lr: f64, cfg: &TrainConfig) -> Option<f64> {
+    pub(crate) fn train_step(&mut self, rows: usize, lr: f64, cfg: &TrainConfig) -> Option<f64>
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
         let data_loss = self.backprop(rows, true).as_f64();
 
         // Penalties (part of the objective, so they are clipped with the rest).
@@ -444,19 +522,34 @@ where
     /// Forward and backward over the gathered batch of `rows` samples, leaving
     /// `a`, `h`, `delta` and the averaged gradients in every layer. Returns the
     /// summed loss. This is the book's algorithm, step by step.
-    pub(crate) fn backprop(&mut self, rows: usize, training: bool) -> F {
+    pub(crate) fn backprop(&mut self, rows: usize, training: bool) -> F
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
         let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
         // Forward: a = W h + b, h' = phi(a), layer by layer; then the loss.
         let loss = self.forward_loss(rows, training);
         // Output layer: delta_m = phi_m'(a_m) (.) dL/dh_m (fused for sigmoid+bce, softmax+ce).
         ensure_len(&mut self.grad_h, rows * no);
         let (act, a, h, delta) = self.output.parts_mut(rows);
-        self.loss.delta(act, a, h, &self.yb[..rows * no], &mut self.grad_h[..rows * no], delta, no);
+        self.loss.delta(
+            act,
+            a,
+            h,
+            &self.yb[..rows * no],
+            &mut self.grad_h[..rows * no],
+            delta,
+            no,
+        );
         // Hidden layers, last to first: delta_l = phi_l'(a_l) (.) (W_{l+1}^T delta_{l+1});
         // every layer: grad_w = delta^T h_prev / rows, grad_b = mean of delta.
         let x = &self.xb[..rows * ni];
         let need_grad_in = self.hidden.param_count() > 0;
-        let grad_top = self.output.backward_from_delta(self.hidden.output(x, rows), rows, need_grad_in);
+        let grad_top =
+            self.output
+                .backward_from_delta(self.hidden.output(x, rows), rows, need_grad_in);
         self.hidden.backward(x, grad_top, rows, false);
         loss
     }
@@ -471,7 +564,12 @@ where
         let mut k = 0;
         self.visit_params(&mut |p| {
             if p.is_weight {
-                sums[k] += p.grad.iter().map(|g| g.as_f64().powi(2)).sum::<f64>().sqrt();
+                sums[k] += p
+                    .grad
+                    .iter()
+                    .map(|g| g.as_f64().powi(2))
+                    .sum::<f64>()
+                    .sqrt();
                 k += 1;
             }
         });
@@ -500,7 +598,11 @@ where
         if cfg.l1 > 0.0 || cfg.l2 > 0.0 {
             self.visit_params(&mut |p| {
                 if p.is_weight {
-                    penalty += p.value.iter().map(|w| 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs()).sum::<f64>();
+                    penalty += p
+                        .value
+                        .iter()
+                        .map(|w| 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs())
+                        .sum::<f64>();
                 }
             });
         }

@@ -29,7 +29,11 @@ impl<F: Float> Elementwise<F> for Elu {
     const NAME: &'static str = "elu";
     #[inline(always)]
     fn phi(&self, x: F) -> F {
-        if x > F::zero() { x } else { c::<F>(self.alpha) * x.exp_m1() }
+        if x > F::zero() {
+            x
+        } else {
+            c::<F>(self.alpha) * x.exp_m1()
+        }
     }
     fn describe(&self) -> String {
         format!("elu({})", self.alpha)
@@ -39,6 +43,10 @@ impl<F: Float> Elementwise<F> for Elu {
 impl<F: Float> ElementwiseDerivative<F> for Elu {
     #[inline(always)]
     fn dphi(&self, x: F, _fx: F) -> F {
-        if x > F::zero() { F::one() } else { c::<F>(self.alpha) * x.exp() }
+        if x > F::zero() {
+            F::one()
+        } else {
+            c::<F>(self.alpha) * x.exp()
+        }
     }
 }

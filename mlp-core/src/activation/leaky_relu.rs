@@ -30,7 +30,11 @@ impl<F: Float> Elementwise<F> for LeakyRelu {
     const NAME: &'static str = "leaky_relu";
     #[inline(always)]
     fn phi(&self, x: F) -> F {
-        if x > F::zero() { x } else { c::<F>(self.beta) * x }
+        if x > F::zero() {
+            x
+        } else {
+            c::<F>(self.beta) * x
+        }
     }
     fn describe(&self) -> String {
         format!("leaky_relu({})", self.beta)
@@ -40,6 +44,10 @@ impl<F: Float> Elementwise<F> for LeakyRelu {
 impl<F: Float> ElementwiseDerivative<F> for LeakyRelu {
     #[inline(always)]
     fn dphi(&self, x: F, _fx: F) -> F {
-        if x > F::zero() { F::one() } else { c(self.beta) }
+        if x > F::zero() {
+            F::one()
+        } else {
+            c(self.beta)
+        }
     }
 }

@@ -158,7 +158,9 @@ macro_rules! elementwise_activation {
 }
 
 elementwise_activation!(@forward Step);
-elementwise_activation!(Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Softplus, Softsign, Swish, Mish);
+elementwise_activation!(
+    Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Softplus, Softsign, Swish, Mish
+);
 
 /// The logistic function `1 / (1 + e^-x)`, computed without overflow for
 /// either sign of `x`.

@@ -71,7 +71,11 @@ mod tests {
             Softmax.forward(&ap, &mut hp, 4);
             Softmax.forward(&am, &mut hm, 4);
             let numeric: f64 = (0..4).map(|i| g[i] * (hp[i] - hm[i]) / (2.0 * eps)).sum();
-            assert!((numeric - delta[j]).abs() < 1e-9, "{j}: {numeric} vs {}", delta[j]);
+            assert!(
+                (numeric - delta[j]).abs() < 1e-9,
+                "{j}: {numeric} vs {}",
+                delta[j]
+            );
         }
     }
 }

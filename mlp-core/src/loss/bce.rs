@@ -35,7 +35,16 @@ impl<F: Float> LossFor<F, Sigmoid> for Bce {
 }
 
 impl<F: Float> DeltaFor<F, Sigmoid> for Bce {
-    fn delta(&self, _act: &Sigmoid, _a: &[F], h: &[F], y: &[F], _g: &mut [F], delta: &mut [F], _w: usize) {
+    fn delta(
+        &self,
+        _act: &Sigmoid,
+        _a: &[F],
+        h: &[F],
+        y: &[F],
+        _g: &mut [F],
+        delta: &mut [F],
+        _w: usize,
+    ) {
         for ((d, &h), &y) in delta.iter_mut().zip(h).zip(y) {
             *d = h - y;
         }

@@ -19,7 +19,7 @@ impl<F: Float> Loss<F> for CrossEntropy {
     fn check_targets(&self, y: &[F], width: usize) -> Result<()> {
         for (row, y) in y.chunks_exact(width).enumerate() {
             let sum: F = y.iter().copied().sum();
-            if y.iter().any(|&v| !(v >= F::zero())) || (sum - F::one()).abs() > c(1e-3) {
+            if y.iter().any(|&v| v.is_nan() || v < F::zero()) || (sum - F::one()).abs() > c(1e-3) {
                 return Err(Error::InvalidTarget {
                     row,
                     reason: "cross-entropy targets must be probabilities that sum to 1 \
@@ -45,7 +45,16 @@ impl<F: Float> LossFor<F, Softmax> for CrossEntropy {
 }
 
 impl<F: Float> DeltaFor<F, Softmax> for CrossEntropy {
-    fn delta(&self, _act: &Softmax, _a: &[F], h: &[F], y: &[F], _g: &mut [F], delta: &mut [F], width: usize) {
+    fn delta(
+        &self,
+        _act: &Softmax,
+        _a: &[F],
+        h: &[F],
+        y: &[F],
+        _g: &mut [F],
+        delta: &mut [F],
+        width: usize,
+    ) {
         let rows = h.chunks_exact(width).zip(y.chunks_exact(width));
         for ((h, y), d) in rows.zip(delta.chunks_exact_mut(width)) {
             let mass: F = y.iter().copied().sum();

@@ -69,7 +69,18 @@ pub trait LossFor<F: Float, A: Activation<F>>: Loss<F> {
 pub trait DeltaFor<F: Float, A: Derivative<F>>: LossFor<F, A> {
     /// Writes `delta_m = dL/da_m` for every sample (not averaged); `grad_h`
     /// is scratch space of the same size for `dL/dh_m`.
-    fn delta(&self, act: &A, a: &[F], h: &[F], y: &[F], grad_h: &mut [F], delta: &mut [F], width: usize);
+    // Each argument is one symbol of the formula; grouping them would hide that.
+    #[allow(clippy::too_many_arguments)]
+    fn delta(
+        &self,
+        act: &A,
+        a: &[F],
+        h: &[F],
+        y: &[F],
+        grad_h: &mut [F],
+        delta: &mut [F],
+        width: usize,
+    );
 }
 
 /// A loss that is a sum over outputs of a function of `(h, y)`.
@@ -105,6 +116,10 @@ macro_rules! element_loss {
 element_loss!(Mse, Mae, Huber, Hinge);
 
 /// The first row (of rows `width` long) holding a value for which `bad` is true.
-pub(crate) fn first_bad_row<F: Copy>(y: &[F], width: usize, bad: impl Fn(F) -> bool) -> Option<usize> {
+pub(crate) fn first_bad_row<F: Copy>(
+    y: &[F],
+    width: usize,
+    bad: impl Fn(F) -> bool,
+) -> Option<usize> {
     y.iter().position(|&v| bad(v)).map(|i| i / width.max(1))
 }

@@ -1,0 +1,120 @@
+//! A training step allocates nothing once its buffers exist.
+//!
+//! A counting global allocator wraps the system allocator; after two warm-up
+//! steps (the first sizes the layer buffers and the optimiser state), a
+//! hundred more steps must not allocate at all.
+
+use mlp::prelude::*;
+use mlp::rng;
+use ndarray::Array2;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f`.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+fn data<F: Float>(rows: usize, cols: usize, outs: usize) -> (Array2<F>, Array2<F>) {
+    let x = Array2::from_shape_fn((rows, cols), |(i, j)| {
+        F::from_f64(((i * 7 + j * 3) as f64 * 0.1).sin())
+    });
+    let y = Array2::from_shape_fn((rows, outs), |(i, j)| {
+        F::from_f64((i % outs == j) as u8 as f64)
+    });
+    (x, y)
+}
+
+/// All allocation checks run in one test so no other test thread allocates meanwhile.
+#[test]
+fn training_steps_do_not_allocate() {
+    // The counter sees allocations at all.
+    assert!(allocations(|| drop(std::hint::black_box(vec![1u8; 8]))) > 0);
+    let configs = [
+        TrainConfig::new().optimizer(Sgd::new(0.1)),
+        TrainConfig::new().optimizer(Sgd::new(0.1).momentum(0.9).nesterov()),
+        TrainConfig::new()
+            .optimizer(Adam::default())
+            .clip(Clip::Norm(1.0))
+            .l2(1e-4)
+            .l1(1e-5),
+        TrainConfig::new()
+            .optimizer(Adam::default())
+            .clip(Clip::Value(0.5)),
+    ];
+    for cfg in &configs {
+        // f32, relu + dropout + softmax/cross-entropy, batch 32.
+        let (x, y) = data::<f32>(32, 20, 5);
+        let mut r = rng(1);
+        let l1 = Dense::<20, 16, _>::new(Relu, Init::HeNormal, &mut r);
+        let l2 = Dense::<16, 8, _>::new(Tanh, Init::XavierNormal, &mut r);
+        let out = Dense::<8, 5, _>::new(Softmax, Init::XavierNormal, &mut r);
+        let mut net = Network::new(
+            l1.then(Dropout::new(0.2).unwrap()).then(l2),
+            out,
+            CrossEntropy,
+            r,
+        );
+        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+        let n = allocations(|| {
+            for _ in 0..100 {
+                net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "f32 softmax network, {cfg:?}");
+
+        // f64, sigmoid + bce, batch 4 (XOR size), and a smaller batch after a larger one.
+        let (x, y) = data::<f64>(4, 2, 1);
+        let mut r = rng(2);
+        let l1 = Dense::<2, 4, _, f64>::new(Sigmoid, Init::XavierNormal, &mut r);
+        let out = Dense::<4, 1, _, f64>::new(Sigmoid, Init::XavierNormal, &mut r);
+        let mut net = Network::new(l1, out, Bce, r);
+        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+        let one = x.slice(ndarray::s![..1, ..]);
+        let one_y = y.slice(ndarray::s![..1, ..]);
+        let n = allocations(|| {
+            for _ in 0..100 {
+                net.train_on_batch(x.view(), y.view(), cfg).unwrap();
+                net.train_on_batch(one, one_y, cfg).unwrap();
+            }
+        });
+        assert_eq!(n, 0, "f64 XOR network, {cfg:?}");
+    }
+
+    // Single-sample prediction runs on the stack.
+    let mut r = rng(3);
+    let l1 = Dense::<2, 4, _>::new(Relu, Init::HeNormal, &mut r);
+    let out = Dense::<4, 1, _>::new(Sigmoid, Init::XavierNormal, &mut r);
+    let net = Network::new(l1, out, Bce, r);
+    let n = allocations(|| {
+        for i in 0..100 {
+            std::hint::black_box(net.predict(&[i as f32, 1.0]));
+        }
+    });
+    assert_eq!(n, 0, "predict");
+}
