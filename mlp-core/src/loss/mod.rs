@@ -123,3 +123,61 @@ pub(crate) fn first_bad_row<F: Copy>(
 ) -> Option<usize> {
     y.iter().position(|&v| bad(v)).map(|i| i / width.max(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::{Identity, Sigmoid, Softmax, Tanh};
+
+    /// Loss values and output errors stay finite at logits of +-1e4, in f32 and f64.
+    fn finite_at_extremes<F: Float>() {
+        let a = [F::from_f64(1e4), F::from_f64(-1e4)];
+        let y = [F::zero(), F::one()];
+        let mut h = [F::zero(); 2];
+        let (mut g, mut d) = ([F::zero(); 2], [F::zero(); 2]);
+
+        Sigmoid.forward(&a, &mut h, 2);
+        let l = Bce.total(&Sigmoid, &a, &h, &y, 2);
+        Bce.delta(&Sigmoid, &a, &h, &y, &mut g, &mut d, 2);
+        assert!(l.is_finite() && (l.as_f64() - 2e4).abs() < 1.0, "bce {l}");
+        assert!(d.iter().all(|v| v.is_finite()));
+
+        Softmax.forward(&a, &mut h, 2);
+        let l = CrossEntropy.total(&Softmax, &a, &h, &y, 2);
+        CrossEntropy.delta(&Softmax, &a, &h, &y, &mut g, &mut d, 2);
+        assert!(
+            l.is_finite() && (l.as_f64() - 2e4).abs() < 1.0,
+            "cross-entropy {l}"
+        );
+        assert!(d.iter().all(|v| v.is_finite()));
+
+        let mut h = [F::zero(); 2];
+        Identity.forward(&a, &mut h, 2);
+        for l in [
+            Mse.total(&Identity, &a, &h, &y, 2),
+            Mae.total(&Identity, &a, &h, &y, 2),
+            Huber::new(1.0).total(&Identity, &a, &h, &y, 2),
+        ] {
+            assert!(l.is_finite());
+        }
+        Tanh.forward(&a, &mut h, 2);
+        Mse.delta(&Tanh, &a, &h, &y, &mut g, &mut d, 2);
+        assert!(d.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn finite_at_extreme_logits() {
+        finite_at_extremes::<f32>();
+        finite_at_extremes::<f64>();
+    }
+
+    #[test]
+    fn target_domains_are_checked() {
+        assert!(Loss::<f64>::check_targets(&Bce, &[0.0, 1.0, 0.5], 1).is_ok());
+        assert!(Loss::<f64>::check_targets(&Bce, &[0.0, 1.5], 1).is_err());
+        assert!(Loss::<f64>::check_targets(&CrossEntropy, &[0.0, 1.0, 0.3, 0.7], 2).is_ok());
+        assert!(Loss::<f64>::check_targets(&CrossEntropy, &[0.0, 1.0, 1.0, 1.0], 2).is_err());
+        assert!(Loss::<f64>::check_targets(&Hinge, &[1.0, -1.0], 1).is_ok());
+        assert!(Loss::<f64>::check_targets(&Hinge, &[0.0], 1).is_err());
+    }
+}
