@@ -5,11 +5,9 @@ use mlp::prelude::*;
 use ndarray::array;
 
 fn main() -> Result<(), mlp::Error> {
-    // input 2 => dense 4 tanh => dense 1 sigmoid; loss bce; init xavier; seed 7
-    let mut rng = mlp::rng(7);
-    let hidden = Dense::<2, 4, _>::new(Tanh, Init::XavierNormal, &mut rng);
-    let output = Dense::<4, 1, _>::new(Sigmoid, Init::XavierNormal, &mut rng);
-    let mut net = Network::new(hidden, output, Bce, rng);
+    let mut net = network! {
+        input 2 => dense 4 tanh => dense 1 sigmoid; loss bce; init xavier; seed 7
+    };
     println!("{}", net.summary());
 
     let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];

@@ -12,4 +12,9 @@ pub use mlp_core::*;
 pub mod prelude {
     #[doc(no_inline)]
     pub use mlp_core::prelude::*;
+    #[doc(no_inline)]
+    pub use mlp_macros::network;
 }
+
+#[doc(inline)]
+pub use mlp_macros::network;
