@@ -133,7 +133,7 @@ where
     ) -> f64 {
         let mut total = 0.0;
         for idx in rows.chunks(chunk.max(1)) {
-            let n = self.gather(x, y, idx);
+            let n = self.gather(x, y, idx.iter().copied());
             total += self.forward_loss(n, false).as_f64();
         }
         total / rows.len() as f64
@@ -144,12 +144,12 @@ where
         &mut self,
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
-        idx: &[usize],
+        idx: impl ExactSizeIterator<Item = usize>,
     ) -> usize {
-        let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
-        ensure_len(&mut self.xb, idx.len() * ni);
-        ensure_len(&mut self.yb, idx.len() * no);
-        for (k, &i) in idx.iter().enumerate() {
+        let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
+        ensure_len(&mut self.xb, rows * ni);
+        ensure_len(&mut self.yb, rows * no);
+        for (k, i) in idx.enumerate() {
             for (d, &s) in self.xb[k * ni..(k + 1) * ni].iter_mut().zip(x.row(i)) {
                 *d = s;
             }
@@ -157,7 +157,7 @@ where
                 *d = s;
             }
         }
-        idx.len()
+        rows
     }
 
     /// Forward pass over the gathered batch; returns the summed loss.

@@ -76,8 +76,7 @@ where
     /// As [`Network::check_data`].
     pub fn trace(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<Trace<F>> {
         self.check_data(x, y)?;
-        let idx: Vec<usize> = (0..x.nrows()).collect();
-        let rows = self.gather(x, y, &idx);
+        let rows = self.gather(x, y, 0..x.nrows());
         let loss = self.backprop(rows, false) / F::from_f64(rows as f64);
         let mut layers = Vec::new();
         let mut input = x.to_owned();
@@ -122,8 +121,7 @@ where
         eps: f64,
     ) -> Result<GradCheck> {
         self.check_data(x, y)?;
-        let idx: Vec<usize> = (0..x.nrows()).collect();
-        let rows = self.gather(x, y, &idx);
+        let rows = self.gather(x, y, 0..x.nrows());
         self.backprop(rows, false);
         let mut backprop = Vec::new();
         let mut sizes = Vec::new();

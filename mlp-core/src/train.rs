@@ -185,6 +185,30 @@ impl TrainConfig {
         self
     }
 
+    /// Whether any weight penalty is on.
+    fn penalised(&self) -> bool {
+        self.l1 > 0.0 || self.l2 > 0.0
+    }
+
+    /// The penalty of one weight: `lambda_1 |w| + lambda_2 / 2 w^2`.
+    fn penalty<F: Float>(&self, w: F) -> f64 {
+        let w = w.as_f64();
+        self.l1 * w.abs() + 0.5 * self.l2 * w * w
+    }
+
+    /// Its derivative: `lambda_1 sign(w) + lambda_2 w` (with `sign(0) = 0`).
+    #[inline]
+    fn penalty_grad<F: Float>(&self, w: F) -> F {
+        let sign = if w > F::zero() {
+            F::one()
+        } else if w < F::zero() {
+            -F::one()
+        } else {
+            F::zero()
+        };
+        F::from_f64(self.l1) * sign + F::from_f64(self.l2) * w
+    }
+
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
         self.optimizer.validate().map_err(Error::InvalidConfig)?;
@@ -368,7 +392,7 @@ where
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
             for idx in train_rows.chunks(batch) {
-                let rows = self.gather(x, y, idx);
+                let rows = self.gather(x, y, idx.iter().copied());
                 let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
                     epoch: epoch + 1,
                     step: updates + 1,
@@ -448,15 +472,7 @@ where
     {
         cfg.validate()?;
         self.check_data(x, y)?;
-        let rows = x.nrows();
-        crate::layer::ensure_len(&mut self.xb, rows * Self::INPUTS);
-        crate::layer::ensure_len(&mut self.yb, rows * Self::OUTPUTS);
-        for (dst, &src) in self.xb.iter_mut().zip(x.iter()) {
-            *dst = src;
-        }
-        for (dst, &src) in self.yb.iter_mut().zip(y.iter()) {
-            *dst = src;
-        }
+        let rows = self.gather(x, y, 0..x.nrows());
         let loss = self.train_step(rows, cfg.optimizer.lr(), cfg);
         loss.map(|l| l / rows as f64)
             .ok_or(Error::NonFiniteLoss { epoch: 1, step: 1 })
@@ -476,14 +492,13 @@ where
         let data_loss = self.backprop(rows, true).as_f64();
 
         // Penalties (part of the objective, so they are clipped with the rest).
-        let (l1, l2) = (F::from_f64(cfg.l1), F::from_f64(cfg.l2));
         let mut penalty = 0.0;
         let mut sq_norm = 0.0;
         self.visit_params(&mut |p| {
-            if p.is_weight && (cfg.l1 > 0.0 || cfg.l2 > 0.0) {
+            if p.is_weight && cfg.penalised() {
                 for (g, &w) in p.grad.iter_mut().zip(p.value.iter()) {
-                    *g += l2 * w + l1 * w.signum() * F::from_f64((w != F::zero()) as u8 as f64);
-                    penalty += 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs();
+                    *g += cfg.penalty_grad(w);
+                    penalty += cfg.penalty(w);
                 }
             }
             sq_norm += p.grad.iter().map(|g| g.as_f64().powi(2)).sum::<f64>();
@@ -593,16 +608,13 @@ where
         stats
     }
 
+    /// The penalty term of the objective at the current weights.
     fn penalty(&mut self, cfg: &TrainConfig) -> f64 {
         let mut penalty = 0.0;
-        if cfg.l1 > 0.0 || cfg.l2 > 0.0 {
+        if cfg.penalised() {
             self.visit_params(&mut |p| {
                 if p.is_weight {
-                    penalty += p
-                        .value
-                        .iter()
-                        .map(|w| 0.5 * cfg.l2 * w.as_f64().powi(2) + cfg.l1 * w.as_f64().abs())
-                        .sum::<f64>();
+                    penalty += p.value.iter().map(|&w| cfg.penalty(w)).sum::<f64>();
                 }
             });
         }
