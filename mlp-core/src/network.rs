@@ -2,7 +2,7 @@
 
 use crate::dense::{check_finite, check_shape};
 use crate::layer::{LayerView, OutputLayer, Param, Parameters, Pass, Takes, Width, ensure_len};
-use crate::loss::LossFor;
+use crate::loss::{Loss, LossFor};
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -43,12 +43,13 @@ where
     F: Float,
     H: Parameters<F>,
     O: OutputLayer<F> + Takes<F, H::Out>,
-    L: LossFor<F, O::Act>,
+    L: Loss<F>,
 {
-    /// Joins a hidden stack, an output layer and a loss. `rng` drives
-    /// shuffling and dropout from here on (pass the one the layers were
-    /// initialised from, so a single seed fixes everything).
-    pub fn new(hidden: H, output: O, loss: L, rng: Rng) -> Self {
+    /// Joins the parts without requiring the loss to pair with the output
+    /// activation. For the `network!` macro, which checks the pairing itself
+    /// at the loss token; use [`Network::new`].
+    #[doc(hidden)]
+    pub fn __from_dsl(hidden: H, output: O, loss: L, rng: Rng) -> Self {
         Network {
             hidden,
             output,
@@ -112,33 +113,6 @@ where
         Ok(out)
     }
 
-    /// The mean loss over a data set (inference mode: dropout off).
-    ///
-    /// # Errors
-    /// As [`Network::check_data`].
-    pub fn evaluate(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<f64> {
-        self.check_data(x, y)?;
-        let rows: Vec<usize> = (0..x.nrows()).collect();
-        Ok(self.loss_over(x, y, &rows, 256))
-    }
-
-    /// Mean loss over `rows` of `(x, y)` in chunks of `chunk` samples,
-    /// dropout off. Data must already be checked.
-    pub(crate) fn loss_over(
-        &mut self,
-        x: ArrayView2<'_, F>,
-        y: ArrayView2<'_, F>,
-        rows: &[usize],
-        chunk: usize,
-    ) -> f64 {
-        let mut total = 0.0;
-        for idx in rows.chunks(chunk.max(1)) {
-            let n = self.gather(x, y, idx.iter().copied());
-            total += self.forward_loss(n, false).as_f64();
-        }
-        total / rows.len() as f64
-    }
-
     /// Copies the given rows of `x` and `y` into the batch buffers; returns the row count.
     pub(crate) fn gather(
         &mut self,
@@ -158,45 +132,6 @@ where
             }
         }
         rows
-    }
-
-    /// Forward pass over the gathered batch; returns the summed loss.
-    pub(crate) fn forward_loss(&mut self, rows: usize, training: bool) -> F {
-        let mut pass = Pass {
-            training,
-            rng: &mut self.rng,
-        };
-        let x = &self.xb[..rows * Self::INPUTS];
-        let h = self.hidden.forward(x, rows, &mut pass);
-        self.output.forward(h, rows, &mut pass);
-        let (act, a, h) = self.output.parts(rows);
-        self.loss
-            .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
-    }
-
-    /// Checks a data set against the network: widths, row counts, emptiness,
-    /// finiteness and the loss's target domain.
-    ///
-    /// # Errors
-    /// [`Error::ShapeMismatch`], [`Error::RowMismatch`], [`Error::EmptyData`],
-    /// [`Error::NonFiniteValue`] or [`Error::InvalidTarget`].
-    pub fn check_data(&self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<()> {
-        check_shape("input columns", Self::INPUTS, x.ncols())?;
-        check_shape("target columns", Self::OUTPUTS, y.ncols())?;
-        if x.nrows() != y.nrows() {
-            return Err(Error::RowMismatch {
-                inputs: x.nrows(),
-                targets: y.nrows(),
-            });
-        }
-        if x.nrows() == 0 {
-            return Err(Error::EmptyData { what: "inputs" });
-        }
-        check_finite("inputs", x)?;
-        check_finite("targets", y)?;
-        let y = y.as_standard_layout();
-        self.loss
-            .check_targets(y.as_slice().expect("standard layout"), Self::OUTPUTS)
     }
 
     /// Reports every layer, first to last, as of the last pass over `rows` samples.
@@ -261,12 +196,93 @@ where
     }
 }
 
-impl<H, O, L, F> fmt::Debug for Network<H, O, L, F>
+impl<H, O, L, F> Network<H, O, L, F>
 where
     F: Float,
     H: Parameters<F>,
     O: OutputLayer<F> + Takes<F, H::Out>,
     L: LossFor<F, O::Act>,
+{
+    /// Joins a hidden stack, an output layer and a loss. `rng` drives
+    /// shuffling and dropout from here on (pass the one the layers were
+    /// initialised from, so a single seed fixes everything).
+    pub fn new(hidden: H, output: O, loss: L, rng: Rng) -> Self {
+        Self::__from_dsl(hidden, output, loss, rng)
+    }
+
+    /// The mean loss over a data set (inference mode: dropout off).
+    ///
+    /// # Errors
+    /// As [`Network::check_data`].
+    pub fn evaluate(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<f64> {
+        self.check_data(x, y)?;
+        let rows: Vec<usize> = (0..x.nrows()).collect();
+        Ok(self.loss_over(x, y, &rows, 256))
+    }
+
+    /// Mean loss over `rows` of `(x, y)` in chunks of `chunk` samples,
+    /// dropout off. Data must already be checked.
+    pub(crate) fn loss_over(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+        rows: &[usize],
+        chunk: usize,
+    ) -> f64 {
+        let mut total = 0.0;
+        for idx in rows.chunks(chunk.max(1)) {
+            let n = self.gather(x, y, idx.iter().copied());
+            total += self.forward_loss(n, false).as_f64();
+        }
+        total / rows.len() as f64
+    }
+
+    /// Forward pass over the gathered batch; returns the summed loss.
+    pub(crate) fn forward_loss(&mut self, rows: usize, training: bool) -> F {
+        let mut pass = Pass {
+            training,
+            rng: &mut self.rng,
+        };
+        let x = &self.xb[..rows * Self::INPUTS];
+        let h = self.hidden.forward(x, rows, &mut pass);
+        self.output.forward(h, rows, &mut pass);
+        let (act, a, h) = self.output.parts(rows);
+        self.loss
+            .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
+    }
+
+    /// Checks a data set against the network: widths, row counts, emptiness,
+    /// finiteness and the loss's target domain.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`], [`Error::RowMismatch`], [`Error::EmptyData`],
+    /// [`Error::NonFiniteValue`] or [`Error::InvalidTarget`].
+    pub fn check_data(&self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<()> {
+        check_shape("input columns", Self::INPUTS, x.ncols())?;
+        check_shape("target columns", Self::OUTPUTS, y.ncols())?;
+        if x.nrows() != y.nrows() {
+            return Err(Error::RowMismatch {
+                inputs: x.nrows(),
+                targets: y.nrows(),
+            });
+        }
+        if x.nrows() == 0 {
+            return Err(Error::EmptyData { what: "inputs" });
+        }
+        check_finite("inputs", x)?;
+        check_finite("targets", y)?;
+        let y = y.as_standard_layout();
+        self.loss
+            .check_targets(y.as_slice().expect("standard layout"), Self::OUTPUTS)
+    }
+}
+
+impl<H, O, L, F> fmt::Debug for Network<H, O, L, F>
+where
+    F: Float,
+    H: Parameters<F>,
+    O: OutputLayer<F> + Takes<F, H::Out>,
+    L: Loss<F>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary())

@@ -2,12 +2,102 @@
 //!
 //! This crate is re-exported by `mlp`; depend on `mlp` and write
 //! `mlp::network!{ ... }`. See [`network!`] for the grammar.
+//!
+//! The macro is thin: it turns syntax into types and calls into `mlp-core`.
+//! Its mistakes are reported at the offending token. Every user token is
+//! carried through the macro's internal rules as a `tt`, which keeps its
+//! span; a check then names the token in a `const` item whose trait bound
+//! fails with a `#[diagnostic::on_unimplemented]` message.
 #![no_std]
 
 #[doc(hidden)]
 pub mod __private {
     pub use core;
     pub use mlp_core;
+
+    /// A zero-sized stand-in for a value of type `T`, so that a bound on `T`
+    /// can be checked in a constant named by one of the user's tokens.
+    pub struct Marker<T>(core::marker::PhantomData<T>);
+    impl<T> Marker<T> {
+        pub const NEW: Self = Marker(core::marker::PhantomData);
+    }
+    impl<T> Clone for Marker<T> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl<T> Copy for Marker<T> {}
+
+    impl<F: mlp_core::Float, A: mlp_core::Activation<F>> Marker<(F, A)> {
+        /// Compiles only if loss `L` may follow an output layer with
+        /// activation `A` in float type `F` (the message comes from
+        /// `LossFor`'s `on_unimplemented`, reported at the loss argument).
+        pub const fn pairs<L: mlp_core::LossFor<F, A> + Copy>(self, _loss: L) {}
+    }
+
+    #[diagnostic::on_unimplemented(
+        message = "unknown activation `{Self}`",
+        label = "not an activation",
+        note = "expected one of: step, identity, sigmoid, tanh, relu, leaky_relu, leaky_relu(beta), elu, elu(alpha), selu, softplus, softsign, swish, mish, softmax"
+    )]
+    pub trait UnknownActivation {}
+    pub const fn unknown_activation<T: UnknownActivation + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "the activation `{Self}` takes no parameter",
+        label = "remove the parenthesised value",
+        note = "only leaky_relu(beta) and elu(alpha) take a parameter"
+    )]
+    pub trait TakesNoParameter {}
+    pub const fn takes_no_parameter<T: TakesNoParameter + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "unknown loss `{Self}`",
+        label = "not a loss",
+        note = "expected one of: mse, mae, huber, huber(d), bce, cross_entropy, hinge"
+    )]
+    pub trait UnknownLoss {}
+    pub const fn unknown_loss<T: UnknownLoss + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "unknown initialiser `{Self}`",
+        label = "not an initialiser",
+        note = "expected one of: xavier, xavier_uniform, he, he_uniform, lecun, normal(s), uniform(r), zeros"
+    )]
+    pub trait UnknownInit {}
+    pub const fn unknown_init<T: UnknownInit + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "unknown layer `{Self}`",
+        label = "expected `dense` or `dropout`",
+        note = "layers are written `=> dense WIDTH ACTIVATION` or `=> dropout P`"
+    )]
+    pub trait UnknownLayer {}
+    pub const fn unknown_layer<T: UnknownLayer + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "the last layer must be `dense`, not `{Self}`",
+        label = "dropout cannot be the output layer",
+        note = "dropout goes between dense layers: `input 4 => dense 8 relu => dropout 0.2 => dense 1 sigmoid`"
+    )]
+    pub trait TrailingDropout {}
+    pub const fn trailing_dropout<T: TrailingDropout + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "unexpected `{Self}`",
+        label = "not a clause of `network!`",
+        note = "after the layers, expected `; loss LOSS`, `; init INIT`, `; seed N` or `; dtype f64`"
+    )]
+    pub trait UnexpectedClause {}
+    pub const fn unexpected_clause<T: UnexpectedClause + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "expected `input N`, found `{Self}`",
+        label = "a network starts with its input width",
+        note = "write e.g. `network!{{ input 2 => dense 4 relu => dense 1 sigmoid; loss bce }}`"
+    )]
+    pub trait ExpectedInput {}
+    pub const fn expected_input<T: ExpectedInput + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
+        message = "a layer needs at least one unit",
+        label = "width 0",
+        note = "the width after `input` or `dense` must be 1 or more"
+    )]
+    pub trait ZeroWidth {}
+    pub const fn zero_width<T: ZeroWidth + Copy>(_: T) {}
 }
 
 /// Declares a multilayer perceptron whose layer widths live in its type.
@@ -108,7 +198,9 @@ pub mod __private {
 /// same seed train to bit-identical weights.
 #[macro_export]
 macro_rules! network {
-    // ----- activations: type -----
+    // ===== Internal rules. All user tokens travel as `tt`, keeping their spans. =====
+
+    // ----- activations: type, value, check -----
     (@act_ty step) => { $crate::__private::mlp_core::Step };
     (@act_ty identity) => { $crate::__private::mlp_core::Identity };
     (@act_ty linear) => { $crate::__private::mlp_core::Identity };
@@ -123,50 +215,74 @@ macro_rules! network {
     (@act_ty swish) => { $crate::__private::mlp_core::Swish };
     (@act_ty mish) => { $crate::__private::mlp_core::Mish };
     (@act_ty softmax) => { $crate::__private::mlp_core::Softmax };
-    (@act_ty $other:ident $($p:tt)?) => {
-        $crate::__private::core::compile_error!($crate::__private::core::concat!(
-            "unknown activation `", $crate::__private::core::stringify!($other $($p)?),
-            "`; expected one of: step, identity, sigmoid, tanh, relu, leaky_relu, leaky_relu(beta), ",
-            "elu, elu(alpha), selu, softplus, softsign, swish, mish, softmax"
-        ))
-    };
+    // Unknown (reported once by @check_act): a stand-in keeps the rest quiet.
+    (@act_ty $($other:tt)*) => { $crate::__private::mlp_core::Identity };
 
-    // ----- activations: value -----
-    (@act_new leaky_relu) => { $crate::__private::mlp_core::LeakyRelu::new(0.01) };
     (@act_new leaky_relu ($beta:expr)) => { $crate::__private::mlp_core::LeakyRelu::new($beta) };
-    (@act_new elu) => { $crate::__private::mlp_core::Elu::new(1.0) };
     (@act_new elu ($alpha:expr)) => { $crate::__private::mlp_core::Elu::new($alpha) };
-    (@act_new $name:ident) => { <$crate::network!(@act_ty $name) as $crate::__private::core::default::Default>::default() };
-    // A parameter where none is taken is an unknown activation (reported by @act_ty).
-    (@act_new $name:ident $p:tt) => { $crate::__private::core::panic!() };
+    (@act_new $name:tt) => { <$crate::network!(@act_ty $name) as $crate::__private::core::default::Default>::default() };
+    (@act_new $($other:tt)*) => { $crate::__private::mlp_core::Identity };
 
-    // ----- losses: value (named by the user's token, so errors point at it) -----
-    (@loss mse) => { $crate::__private::mlp_core::Mse };
-    (@loss mae) => { $crate::__private::mlp_core::Mae };
-    (@loss huber) => { $crate::__private::mlp_core::Huber::new(1.0) };
-    (@loss huber ($d:expr)) => { $crate::__private::mlp_core::Huber::new($d) };
-    (@loss bce) => { $crate::__private::mlp_core::Bce };
-    (@loss cross_entropy) => { $crate::__private::mlp_core::CrossEntropy };
-    (@loss hinge) => { $crate::__private::mlp_core::Hinge };
-    (@loss $other:ident $($p:tt)?) => {
-        $crate::__private::core::compile_error!($crate::__private::core::concat!(
-            "unknown loss `", $crate::__private::core::stringify!($other $($p)?),
-            "`; expected one of: mse, mae, huber, huber(d), bce, cross_entropy, hinge"
-        ))
-    };
-    (@loss_ty huber $($p:tt)?) => { $crate::__private::mlp_core::Huber };
+    (@check_act step) => {};
+    (@check_act identity) => {};
+    (@check_act linear) => {};
+    (@check_act sigmoid) => {};
+    (@check_act tanh) => {};
+    (@check_act relu) => {};
+    (@check_act leaky_relu $(($($p:tt)*))?) => {};
+    (@check_act elu $(($($p:tt)*))?) => {};
+    (@check_act selu) => {};
+    (@check_act softplus) => {};
+    (@check_act softsign) => {};
+    (@check_act swish) => {};
+    (@check_act mish) => {};
+    (@check_act softmax) => {};
+    (@check_act $name:tt ($($p:tt)*)) => { $crate::network!{@check_act_param $name $name} };
+    (@check_act $name:tt $($p:tt)?) => { $crate::network!{@fail unknown_activation $name} };
+    // A known activation with a parameter it does not take, or an unknown one.
+    (@check_act_param step $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param identity $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param linear $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param sigmoid $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param tanh $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param relu $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param selu $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param softplus $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param softsign $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param swish $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param mish $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param softmax $t:tt) => { $crate::network!{@fail takes_no_parameter $t} };
+    (@check_act_param $other:tt $t:tt) => { $crate::network!{@fail unknown_activation $t} };
+
+    // ----- losses -----
     (@loss_ty mse) => { $crate::__private::mlp_core::Mse };
     (@loss_ty mae) => { $crate::__private::mlp_core::Mae };
+    (@loss_ty huber $($p:tt)?) => { $crate::__private::mlp_core::Huber };
     (@loss_ty bce) => { $crate::__private::mlp_core::Bce };
     (@loss_ty cross_entropy) => { $crate::__private::mlp_core::CrossEntropy };
     (@loss_ty hinge) => { $crate::__private::mlp_core::Hinge };
-    (@loss_ty $($other:tt)*) => { () };
+    // Unknown (reported by @check_loss): mse pairs with every output, so nothing else fails.
+    (@loss_ty $($other:tt)*) => { $crate::__private::mlp_core::Mse };
+
+    (@loss huber) => { $crate::__private::mlp_core::Huber::new(1.0) };
+    (@loss huber ($d:expr)) => { $crate::__private::mlp_core::Huber::new($d) };
+    // Unit structs: the path is the (const) value.
+    (@loss $name:tt) => { $crate::network!(@loss_ty $name) };
+    (@loss $($other:tt)*) => { $crate::__private::mlp_core::Mse };
+
+    (@check_loss mse) => {};
+    (@check_loss mae) => {};
+    (@check_loss huber $(($($p:tt)*))?) => {};
+    (@check_loss bce) => {};
+    (@check_loss cross_entropy) => {};
+    (@check_loss hinge) => {};
+    (@check_loss $name:tt $($p:tt)?) => { $crate::network!{@fail unknown_loss $name} };
 
     // ----- initialisers -----
     (@init xavier) => { $crate::__private::mlp_core::Init::XavierNormal };
     (@init xavier_normal) => { $crate::__private::mlp_core::Init::XavierNormal };
-    (@init xavier_uniform) => { $crate::__private::mlp_core::Init::XavierUniform };
     (@init glorot) => { $crate::__private::mlp_core::Init::XavierNormal };
+    (@init xavier_uniform) => { $crate::__private::mlp_core::Init::XavierUniform };
     (@init he) => { $crate::__private::mlp_core::Init::HeNormal };
     (@init he_normal) => { $crate::__private::mlp_core::Init::HeNormal };
     (@init he_uniform) => { $crate::__private::mlp_core::Init::HeUniform };
@@ -174,101 +290,180 @@ macro_rules! network {
     (@init normal ($s:expr)) => { $crate::__private::mlp_core::Init::Normal($s) };
     (@init uniform ($r:expr)) => { $crate::__private::mlp_core::Init::Uniform($r) };
     (@init zeros) => { $crate::__private::mlp_core::Init::Zeros };
-    (@init $($other:tt)*) => {
-        $crate::__private::core::compile_error!($crate::__private::core::concat!(
-            "unknown initialiser `", $crate::__private::core::stringify!($($other)*),
-            "`; expected one of: xavier, xavier_uniform, he, he_uniform, lecun, normal(s), uniform(r), zeros"
-        ))
+    (@init $($other:tt)*) => { $crate::__private::mlp_core::Init::XavierUniform };
+
+    (@check_init xavier) => {};
+    (@check_init xavier_normal) => {};
+    (@check_init glorot) => {};
+    (@check_init xavier_uniform) => {};
+    (@check_init he) => {};
+    (@check_init he_normal) => {};
+    (@check_init he_uniform) => {};
+    (@check_init lecun) => {};
+    (@check_init normal ($($p:tt)+)) => {};
+    (@check_init uniform ($($p:tt)+)) => {};
+    (@check_init zeros) => {};
+    (@check_init $name:tt $($p:tt)?) => { $crate::network!{@fail unknown_init $name} };
+
+    // ----- one error, at one token -----
+    // Dispatch on the kind of token, but always emit the raw `tt` copy: a
+    // token matched as an `ident` or `literal` fragment loses its span.
+    (@fail $check:ident $tok:tt) => { $crate::network!{@fail_kind $tok $check $tok} };
+    // An identifier becomes a fresh type; the check's trait bound fails on it
+    // and reports its message at the token.
+    (@fail_kind $i:ident $check:ident $tok:tt) => {
+        const _: () = {
+            #[allow(non_camel_case_types, dead_code)]
+            #[derive(Clone, Copy)]
+            struct $tok;
+            $crate::__private::$check($tok)
+        };
+    };
+    // A literal is checked as a value (used for widths of 0).
+    (@fail_kind $l:literal $check:ident $tok:tt) => {
+        const _: () = $crate::__private::$check($tok);
+    };
+    // Punctuation or a group: no rule accepts it, so rustc points at it.
+    (@fail_kind $other:tt $check:ident $tok:tt) => {
+        $crate::__mlp_unexpected!{$tok}
+    };
+    // Stand-in for the declared type after an error, so nothing else fails.
+    (@dummy [$(#[$m:meta])* [$($vis:tt)*] $name:ident [$n:tt]]) => {
+        $($vis)* struct $name;
+        impl $crate::__private::core::default::Default for $name {
+            fn default() -> Self {
+                $name
+            }
+        }
     };
 
     // ----- layers: munch `=> dense M ACT` / `=> dropout P` up to the first `;` -----
-    // Accumulator: [prev width] [layers so far], each layer `{dense IN OUT (ACT)}` or `{dropout W P}`.
-    (@layers $h:tt [$prev:tt] [$($acc:tt)*] => dense 0 $($rest:tt)*) => {
-        $crate::__private::core::compile_error!("a dense layer needs at least one unit: the width after `dense` must be 1 or more");
-    };
-    (@layers $h:tt [$prev:tt] [$($acc:tt)*] => dense $m:literal $act:ident ($($p:tt)*) $($rest:tt)*) => {
-        $crate::network!{@layers $h [$m] [$($acc)* {dense $prev $m ($act ($($p)*))}] $($rest)*}
-    };
-    (@layers $h:tt [$prev:tt] [$($acc:tt)*] => dense $m:literal $act:ident $($rest:tt)*) => {
-        $crate::network!{@layers $h [$m] [$($acc)* {dense $prev $m ($act)}] $($rest)*}
-    };
-    (@layers $h:tt [$prev:tt] [$($acc:tt)*] => dropout $p:literal $($rest:tt)*) => {
-        $crate::network!{@layers $h [$prev] [$($acc)* {dropout $prev $p}] $($rest)*}
+    // State: header, [width so far], [layers so far]. A layer is
+    // `{dense IN OUT (ACT [PARAMS])}` or `{dropout KW W P}`.
+    (@layers $h:tt [$prev:tt] [$($acc:tt)*] => $kind:tt $($rest:tt)*) => {
+        $crate::network!{@layer $kind $kind $h [$prev] [$($acc)*] $($rest)*}
     };
     (@layers $h:tt [$prev:tt] [] ; $($rest:tt)*) => {
-        $crate::__private::core::compile_error!("a network needs at least one layer: write `input N => dense M ACTIVATION` before `;`");
+        $crate::__private::core::compile_error!(
+            "a network needs at least one layer: write `input N => dense M ACTIVATION` before `;`");
+        $crate::network!{@dummy $h}
     };
     (@layers $h:tt [$prev:tt] [$($acc:tt)+] ; $($rest:tt)*) => {
-        $crate::network!{@clauses $h [$($acc)+] [loss: ] [init: xavier_uniform] [seed: 0] [dtype: f32] $($rest)*}
+        $crate::network!{@clauses $h [$($acc)+] [loss:] [init: xavier_uniform] [seed: 0] [dtype: f32] $($rest)*}
     };
     (@layers $h:tt [$prev:tt] [$($acc:tt)*]) => {
-        $crate::__private::core::compile_error!("expected `; loss LOSS` after the layers (e.g. `; loss mse`)");
+        $crate::__private::core::compile_error!(
+            "missing `; loss LOSS` after the layers: every network needs a loss (mse, mae, huber(d), bce, cross_entropy, hinge)");
+        $crate::network!{@dummy $h}
     };
-    (@layers $h:tt [$prev:tt] [$($acc:tt)*] $($stray:tt)+) => {
-        $crate::__private::core::compile_error!($crate::__private::core::concat!(
-            "unexpected `", $crate::__private::core::stringify!($($stray)+),
-            "`: expected `=> dense WIDTH ACTIVATION`, `=> dropout P` or `; loss LOSS`"
-        ));
+    (@layers $h:tt [$prev:tt] [$($acc:tt)*] $stray:tt $($rest:tt)*) => {
+        $crate::network!{@fail unexpected_clause $stray}
+        $crate::network!{@dummy $h}
+    };
+
+    (@layer dense $k:tt $h:tt [$prev:tt] [$($acc:tt)*] $m:tt $($rest:tt)*) => {
+        $crate::network!{@dense_width $m $m $h [$prev] [$($acc)*] $($rest)*}
+    };
+    (@layer dropout $k:tt $h:tt [$prev:tt] [$($acc:tt)*] $p:tt $($rest:tt)*) => {
+        $crate::network!{@layers $h [$prev] [$($acc)* {dropout $k $prev $p}] $($rest)*}
+    };
+    (@layer $other:tt $k:tt $h:tt $($rest:tt)*) => {
+        $crate::network!{@fail unknown_layer $k}
+        $crate::network!{@dummy $h}
+    };
+    (@dense_width 0 $m:tt $h:tt $($rest:tt)*) => {
+        $crate::network!{@fail zero_width $m}
+        $crate::network!{@dummy $h}
+    };
+    (@dense_width $z:tt $m:tt $h:tt [$prev:tt] [$($acc:tt)*] $act:tt ($($p:tt)*) $($rest:tt)*) => {
+        $crate::network!{@layers $h [$m] [$($acc)* {dense $prev $m ($act ($($p)*))}] $($rest)*}
+    };
+    (@dense_width $z:tt $m:tt $h:tt [$prev:tt] [$($acc:tt)*] $act:tt $($rest:tt)*) => {
+        $crate::network!{@dense_act $act $act $h [$prev] [$($acc)*] $m $($rest)*}
+    };
+    (@dense_width $z:tt $m:tt $h:tt $($rest:tt)*) => {
+        $crate::__private::core::compile_error!("expected an activation after the width, e.g. `dense 4 relu`");
+        $crate::network!{@dummy $h}
+    };
+    // An activation must be an identifier; `;` or `=>` here means it is missing.
+    (@dense_act ; $a:tt $h:tt $($rest:tt)*) => {
+        $crate::__private::core::compile_error!("expected an activation after the width, e.g. `dense 4 relu`");
+        $crate::network!{@dummy $h}
+    };
+    (@dense_act => $a:tt $h:tt $($rest:tt)*) => {
+        $crate::__private::core::compile_error!("expected an activation after the width, e.g. `dense 4 relu`");
+        $crate::network!{@dummy $h}
+    };
+    (@dense_act $x:tt $act:tt $h:tt [$prev:tt] [$($acc:tt)*] $m:tt $($rest:tt)*) => {
+        $crate::network!{@layers $h [$m] [$($acc)* {dense $prev $m ($act)}] $($rest)*}
     };
 
     // ----- clauses after the layers, in any order -----
-    (@clauses $h:tt $l:tt [loss: $($_l:tt)*] $i:tt $s:tt $d:tt loss $name:ident ($($p:tt)*) $(; $($rest:tt)*)?) => {
+    // State: header, [layers], [loss: NAME [PARAMS]], [init: ...], [seed: S], [dtype: F].
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt loss $name:tt ($($p:tt)*) $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l [loss: $name ($($p)*)] $i $s $d $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt [loss: $($_l:tt)*] $i:tt $s:tt $d:tt loss $name:ident $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt loss $name:tt $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l [loss: $name] $i $s $d $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt [init: $($_i:tt)*] $s:tt $d:tt init $name:ident ($($p:tt)*) $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt init $name:tt ($($p:tt)*) $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo [init: $name ($($p)*)] $s $d $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt [init: $($_i:tt)*] $s:tt $d:tt init $name:ident $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt init $name:tt $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo [init: $name] $s $d $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt $i:tt [seed: $_s:tt] $d:tt seed $seed:literal $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt seed $seed:literal $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo $i [seed: $seed] $d $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt [dtype: $_d:tt] dtype f32 $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt dtype f32 $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo $i $s [dtype: f32] $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt [dtype: $_d:tt] dtype f64 $(; $($rest:tt)*)?) => {
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt dtype f64 $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo $i $s [dtype: f64] $($($rest)*)?}
     };
-    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt dtype $($other:tt)*) => {
-        $crate::__private::core::compile_error!("`dtype` must be `f32` or `f64`");
+    (@clauses $h:tt $l:tt [loss:] $i:tt $s:tt $d:tt) => {
+        $crate::__private::core::compile_error!(
+            "missing `; loss LOSS`: every network needs a loss (mse, mae, huber(d), bce, cross_entropy, hinge)");
+        $crate::network!{@dummy $h}
     };
-    (@clauses $h:tt $l:tt [loss: ] $i:tt $s:tt $d:tt) => {
-        $crate::__private::core::compile_error!("missing `; loss LOSS`: every network needs a loss (mse, mae, huber(d), bce, cross_entropy, hinge)");
-    };
-    (@clauses $h:tt $l:tt [loss: $($lo:tt)+] [init: $($i:tt)+] [seed: $s:tt] [dtype: $f:ident]) => {
+    (@clauses $h:tt $l:tt [loss: $($lo:tt)+] [init: $($i:tt)+] [seed: $s:tt] [dtype: $f:tt]) => {
         $crate::network!{@split $h [loss: $($lo)+] [init: $($i)+] [seed: $s] [dtype: $f] [] $l}
     };
-    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt $($stray:tt)+) => {
-        $crate::__private::core::compile_error!($crate::__private::core::concat!(
-            "unexpected `", $crate::__private::core::stringify!($($stray)+),
-            "`: after the layers expected `; loss LOSS`, `; init INIT`, `; seed N` or `; dtype f64`"
-        ));
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt $stray:tt $($rest:tt)*) => {
+        $crate::network!{@fail unexpected_clause $stray}
+        $crate::network!{@dummy $h}
     };
 
     // ----- split the layers into the hidden stack and the output layer -----
     (@split $h:tt $lo:tt $i:tt $s:tt $d:tt [$($hidden:tt)*] [$last:tt]) => {
-        $crate::network!{@check_last $h $lo $i $s $d [$($hidden)*] $last}
+        $crate::network!{@emit $h $lo $i $s $d [$($hidden)*] $last}
     };
     (@split $h:tt $lo:tt $i:tt $s:tt $d:tt [$($hidden:tt)*] [$next:tt $($rest:tt)+]) => {
         $crate::network!{@split $h $lo $i $s $d [$($hidden)* $next] [$($rest)+]}
     };
-    (@check_last $h:tt $lo:tt $i:tt $s:tt $d:tt $hidden:tt {dropout $($x:tt)*}) => {
-        $crate::__private::core::compile_error!("the last layer must be `dense`: dropout goes between dense layers");
+
+    // ----- the checks, then the generated type -----
+    (@emit $h:tt $lo:tt $i:tt $s:tt $d:tt $hidden:tt {dropout $k:tt $w:tt $p:tt}) => {
+        $crate::network!{@fail trailing_dropout $k}
+        $crate::network!{@dummy $h}
     };
-    (@check_last [$(#[$m:meta])* [$($vis:tt)*] $name:ident [$n:tt]] [loss: $loss:ident $($lp:tt)?] [init: $($init:tt)+] [seed: $seed:tt] [dtype: $f:ident]
-        [$($hidden:tt)*] {dense $oin:tt $oout:tt ($($oact:tt)+)}) => {
+    (@emit [$(#[$m:meta])* [$($vis:tt)*] $name:ident [$n:tt]] [loss: $loss:tt $($lp:tt)?] [init: $($init:tt)+]
+        [seed: $seed:tt] [dtype: $f:tt] [$($hidden:tt)*] {dense $oin:tt $oout:tt ($($oact:tt)+)}) => {
+        $crate::network!{@check_width $n $n}
+        $( $crate::network!{@check_layer $hidden} )*
+        $crate::network!{@check_act $($oact)+}
+        $crate::network!{@check_loss $loss $($lp)?}
+        $crate::network!{@check_init $($init)+}
+        // The loss must pair with the output activation: checked at the loss token.
+        const _: () = {
+            #[allow(non_upper_case_globals)]
+            const $loss: $crate::network!(@loss_ty $loss $($lp)?) = $crate::network!(@loss $loss $($lp)?);
+            $crate::__private::Marker::<($f, $crate::network!(@act_ty $($oact)+))>::NEW.pairs($loss)
+        };
+
         $(#[$m])*
         $($vis)* struct $name {
-            net: $crate::__private::mlp_core::Network<
-                $crate::network!(@hidden_ty $f [$n] $($hidden)*),
-                $crate::__private::mlp_core::Dense<$oin, $oout, $crate::network!(@act_ty $($oact)+), $f>,
-                $crate::network!(@loss_ty $loss $($lp)?),
-                $f,
-            >,
+            net: $crate::network!(@net_ty $f [$n] [$($hidden)*] [$oin $oout ($($oact)+)] [$loss $($lp)?]),
         }
 
         #[allow(dead_code)]
@@ -293,10 +488,12 @@ macro_rules! network {
                 let init = $crate::network!(@init $($init)+);
                 let hidden = $crate::network!(@hidden_new $f init rng [$n] [] $($hidden)*);
                 let output = $crate::__private::mlp_core::Dense::<$oin, $oout, _, $f>::new(
-                    $crate::network!(@act_new $($oact)+), init, &mut rng);
-                #[allow(non_snake_case, unused_variables)]
-                let $loss = $crate::network!(@loss $loss $($lp)?);
-                $name { net: $crate::__private::mlp_core::Network::new(hidden, output, $loss, rng) }
+                    $crate::network!(@act_new $($oact)+),
+                    init,
+                    &mut rng,
+                );
+                let loss = $crate::network!(@loss $loss $($lp)?);
+                $name { net: $crate::__private::mlp_core::Network::__from_dsl(hidden, output, loss, rng) }
             }
 
             /// Runs one sample; the widths are checked by the compiler.
@@ -305,23 +502,13 @@ macro_rules! network {
             }
 
             /// The underlying [`Network`](mlp_core::Network).
-            pub fn into_inner(self) -> $crate::__private::mlp_core::Network<
-                $crate::network!(@hidden_ty $f [$n] $($hidden)*),
-                $crate::__private::mlp_core::Dense<$oin, $oout, $crate::network!(@act_ty $($oact)+), $f>,
-                $crate::network!(@loss_ty $loss $($lp)?),
-                $f,
-            > {
+            pub fn into_inner(self) -> $crate::network!(@net_ty $f [$n] [$($hidden)*] [$oin $oout ($($oact)+)] [$loss $($lp)?]) {
                 self.net
             }
         }
 
         impl $crate::__private::core::ops::Deref for $name {
-            type Target = $crate::__private::mlp_core::Network<
-                $crate::network!(@hidden_ty $f [$n] $($hidden)*),
-                $crate::__private::mlp_core::Dense<$oin, $oout, $crate::network!(@act_ty $($oact)+), $f>,
-                $crate::network!(@loss_ty $loss $($lp)?),
-                $f,
-            >;
+            type Target = $crate::network!(@net_ty $f [$n] [$($hidden)*] [$oin $oout ($($oact)+)] [$loss $($lp)?]);
             fn deref(&self) -> &Self::Target {
                 &self.net
             }
@@ -352,66 +539,95 @@ macro_rules! network {
         }
     };
 
-    // ----- the hidden stack: type and constructor, nested left to right as `then` does -----
-    (@hidden_ty $f:ident [$n:tt]) => { $crate::__private::mlp_core::Input<$n> };
-    (@hidden_ty $f:ident [$n:tt] $first:tt $($rest:tt)*) => {
+    (@check_layer {dense $i:tt $o:tt ($($act:tt)+)}) => {
+        $crate::network!{@check_act $($act)+}
+    };
+    (@check_layer {dropout $k:tt $w:tt $p:tt}) => {
+        const _: () = $crate::__private::core::assert!(
+            $p >= 0.0 && $p < 1.0,
+            $crate::__private::core::concat!(
+                "dropout probability must be at least 0 and below 1, got ",
+                $crate::__private::core::stringify!($p)
+            )
+        );
+    };
+    (@check_width 0 $n:tt) => { $crate::network!{@fail zero_width $n} };
+    (@check_width $z:tt $n:tt) => {};
+
+    // ----- types and constructors -----
+    (@net_ty $f:tt [$n:tt] [$($hidden:tt)*] [$oin:tt $oout:tt ($($oact:tt)+)] [$($loss:tt)+]) => {
+        $crate::__private::mlp_core::Network<
+            $crate::network!(@hidden_ty $f [$n] $($hidden)*),
+            $crate::__private::mlp_core::Dense<$oin, $oout, $crate::network!(@act_ty $($oact)+), $f>,
+            $crate::network!(@loss_ty $($loss)+),
+            $f,
+        >
+    };
+    // The hidden stack nests left to right in `Chain`s, exactly as `a.then(b).then(c)`.
+    (@hidden_ty $f:tt [$n:tt]) => { $crate::__private::mlp_core::Input<$n> };
+    (@hidden_ty $f:tt [$n:tt] $first:tt $($rest:tt)*) => {
         $crate::network!(@hidden_ty_acc $f [$crate::network!(@layer_ty $f $first)] $($rest)*)
     };
-    (@hidden_ty_acc $f:ident [$acc:ty]) => { $acc };
-    (@hidden_ty_acc $f:ident [$acc:ty] $next:tt $($rest:tt)*) => {
-        $crate::network!(@hidden_ty_acc $f [$crate::__private::mlp_core::Chain<$acc, $crate::network!(@layer_ty $f $next)>] $($rest)*)
+    (@hidden_ty_acc $f:tt [$acc:ty]) => { $acc };
+    (@hidden_ty_acc $f:tt [$acc:ty] $next:tt $($rest:tt)*) => {
+        $crate::network!(@hidden_ty_acc $f
+            [$crate::__private::mlp_core::Chain<$acc, $crate::network!(@layer_ty $f $next)>] $($rest)*)
     };
-    (@layer_ty $f:ident {dense $i:tt $o:tt ($($act:tt)+)}) => {
+    (@layer_ty $f:tt {dense $i:tt $o:tt ($($act:tt)+)}) => {
         $crate::__private::mlp_core::Dense<$i, $o, $crate::network!(@act_ty $($act)+), $f>
     };
-    (@layer_ty $f:ident {dropout $w:tt $p:tt}) => { $crate::__private::mlp_core::Dropout<$w, $f> };
+    (@layer_ty $f:tt {dropout $k:tt $w:tt $p:tt}) => { $crate::__private::mlp_core::Dropout<$w, $f> };
 
-    (@hidden_new $f:ident $init:ident $rng:ident [$n:tt] []) => { $crate::__private::mlp_core::Input::<$n> };
-    (@hidden_new $f:ident $init:ident $rng:ident [$n:tt] [] $first:tt $($rest:tt)*) => {
+    (@hidden_new $f:tt $init:ident $rng:ident [$n:tt] []) => { $crate::__private::mlp_core::Input::<$n> };
+    (@hidden_new $f:tt $init:ident $rng:ident [$n:tt] [] $first:tt $($rest:tt)*) => {
         $crate::network!(@hidden_new_acc $f $init $rng [$crate::network!(@layer_new $f $init $rng $first)] $($rest)*)
     };
-    (@hidden_new_acc $f:ident $init:ident $rng:ident [$acc:expr]) => { $acc };
-    (@hidden_new_acc $f:ident $init:ident $rng:ident [$acc:expr] $next:tt $($rest:tt)*) => {
+    (@hidden_new_acc $f:tt $init:ident $rng:ident [$acc:expr]) => { $acc };
+    (@hidden_new_acc $f:tt $init:ident $rng:ident [$acc:expr] $next:tt $($rest:tt)*) => {
         $crate::network!(@hidden_new_acc $f $init $rng [{
             let head = $acc;
             $crate::__private::mlp_core::Chain { head, tail: $crate::network!(@layer_new $f $init $rng $next) }
         }] $($rest)*)
     };
-    (@layer_new $f:ident $init:ident $rng:ident {dense $i:tt $o:tt ($($act:tt)+)}) => {
+    (@layer_new $f:tt $init:ident $rng:ident {dense $i:tt $o:tt ($($act:tt)+)}) => {
         $crate::__private::mlp_core::Dense::<$i, $o, _, $f>::new($crate::network!(@act_new $($act)+), $init, &mut $rng)
     };
-    (@layer_new $f:ident $init:ident $rng:ident {dropout $w:tt $p:tt}) => {{
-        const _: () = $crate::__private::core::assert!(
-            $p >= 0.0 && $p < 1.0, "dropout probability must be at least 0 and below 1");
+    (@layer_new $f:tt $init:ident $rng:ident {dropout $k:tt $w:tt $p:tt}) => {
         match $crate::__private::mlp_core::Dropout::<$w, $f>::new($p) {
             $crate::__private::core::result::Result::Ok(d) => d,
+            // Unreachable: `@check_layer` asserts 0 <= p < 1 at compile time.
             $crate::__private::core::result::Result::Err(_) => $crate::__private::core::unreachable!(),
         }
-    }};
+    };
 
     (@params {dense $i:tt $o:tt $act:tt}) => { ($i * $o + $o) };
-    (@params {dropout $w:tt $p:tt}) => { 0 };
+    (@params {dropout $k:tt $w:tt $p:tt}) => { 0 };
 
-    // ----- entry points -----
-    // Expression form: declare a local type and build it from the declared seed.
-    (input $n:literal $($rest:tt)*) => {{
+    // ===== Entry points =====
+    // Expression form: declare a local type, then build it from the declared seed.
+    (input $n:tt $($rest:tt)*) => {{
         $crate::network!{@layers [[] __MlpNetwork [$n]] [$n] [] $($rest)*}
         <__MlpNetwork as $crate::__private::core::default::Default>::default()
     }};
-    (input $($rest:tt)*) => {
-        $crate::__private::core::compile_error!("`input` takes the number of input features as a literal, e.g. `input 2`");
-    };
     // Item form.
-    ($(#[$m:meta])* $vis:vis $name:ident : input $n:literal $($rest:tt)*) => {
-        $crate::network!(@layers [$(#[$m])* [$vis] $name [$n]] [$n] [] $($rest)*);
+    ($(#[$m:meta])* $vis:vis $name:ident : input $n:tt $($rest:tt)*) => {
+        $crate::network!{@layers [$(#[$m])* [$vis] $name [$n]] [$n] [] $($rest)*}
     };
-    ($(#[$m:meta])* $vis:vis $name:ident : $($rest:tt)*) => {
-        $crate::__private::core::compile_error!("expected `input N` after the network's name, e.g. `Xor: input 2 => dense 4 tanh => ...`");
+    ($(#[$m:meta])* $vis:vis $name:ident : $first:tt $($rest:tt)*) => {
+        $crate::network!{@fail expected_input $first}
     };
     () => {
-        $crate::__private::core::compile_error!("empty network: write `input N => dense M ACTIVATION; loss LOSS`");
+        $crate::__private::core::compile_error!(
+            "empty network: write e.g. `network!{ input 2 => dense 4 relu => dense 1 sigmoid; loss bce }`")
     };
-    ($($other:tt)*) => {
-        $crate::__private::core::compile_error!("a network starts with `input N` (or `Name: input N` to declare a type), e.g. `network!{ input 2 => dense 4 relu => dense 1 sigmoid; loss bce }`");
-    };
+    ($first:tt $($rest:tt)*) => {{
+        $crate::network!{@fail expected_input $first}
+    }};
+}
+
+/// Accepts nothing: passing it a token makes rustc report that token.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mlp_unexpected {
+    (expected_a_clause_or_layer_of_network) => {};
 }

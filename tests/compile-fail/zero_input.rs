@@ -1,0 +1,3 @@
+mlp::network! { Empty: input 0 => dense 1 sigmoid; loss bce }
+
+fn main() {}
