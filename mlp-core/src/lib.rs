@@ -29,6 +29,8 @@
 //! # Ok::<(), mlp_core::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod data;
 mod dense;

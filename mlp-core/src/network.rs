@@ -21,7 +21,7 @@ pub fn rng(seed: u64) -> Rng {
 /// A multilayer perceptron: `hidden` layers, then an `output` layer whose
 /// activation pairs with the `loss`.
 ///
-/// `H` is any [`Layer`] (a [`Dense`](crate::Dense), a [`Chain`](crate::Chain)
+/// `H` is any [`Layer`](crate::Layer) (a [`Dense`](crate::Dense), a [`Chain`](crate::Chain)
 /// of layers, or [`Input<N>`](crate::Input) for none); `O` is the output
 /// [`Dense`](crate::Dense). The input width is `H::In`, the output width
 /// `O::Out`, both known to the compiler.
