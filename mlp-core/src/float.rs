@@ -13,6 +13,10 @@ mod sealed {
 /// The trait is sealed: every kernel, activation and loss is written once,
 /// generically, and checked in both precisions. Use `f64` for gradient
 /// checks and for the derivation chapters of the book, `f32` for speed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a float type the engine computes in",
+    note = "networks compute in `f32` (the default) or `f64`"
+)]
 pub trait Float:
     NdFloat + num_traits::Float + Default + sealed::Sealed + std::iter::Sum + Send + Sync + 'static
 {

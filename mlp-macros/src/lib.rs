@@ -93,6 +93,13 @@ pub mod __private {
     pub trait ExpectedInput {}
     pub const fn expected_input<T: ExpectedInput + Copy>(_: T) {}
     #[diagnostic::on_unimplemented(
+        message = "unknown dtype: networks compute in `f32` or `f64`",
+        label = "not a float type the engine computes in",
+        note = "use `dtype f32` (the default) or `dtype f64`"
+    )]
+    pub trait UnknownDtype {}
+    pub const fn unknown_dtype<T: UnknownDtype + Copy>(_: T) {}
+    #[diagnostic::on_unimplemented(
         message = "a layer needs at least one unit",
         label = "width 0",
         note = "the width after `input` or `dense` must be 1 or more"
@@ -434,6 +441,19 @@ macro_rules! network {
     };
     (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt dtype f64 $(; $($rest:tt)*)?) => {
         $crate::network!{@clauses $h $l $lo $i $s [dtype: f64] $($($rest)*)?}
+    };
+    // A type passed in by another macro (`$t:ty`) is opaque; accept any type
+    // here and let the `Float` bound reject anything but f32 and f64.
+    (@clauses $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt dtype $t:tt $(; $($rest:tt)*)?) => {
+        $crate::network!{@dtype_kind $t $t $h $l $lo $i $s $d $($($rest)*)?}
+    };
+    // Written directly, anything but f32 or f64 is a mistake at that token.
+    (@dtype_kind $x:ident $t:tt $h:tt $($rest:tt)*) => {
+        $crate::network!{@fail unknown_dtype $t}
+        $crate::network!{@dummy $h}
+    };
+    (@dtype_kind $x:tt $t:tt $h:tt $l:tt $lo:tt $i:tt $s:tt $d:tt $($rest:tt)*) => {
+        $crate::network!{@clauses $h $l $lo $i $s [dtype: $t] $($rest)*}
     };
     (@clauses $h:tt $l:tt [loss:] $i:tt $s:tt $d:tt) => {
         $crate::__private::core::compile_error!(

@@ -1,0 +1,169 @@
+//! Training-speed benchmarks for the workloads of the performance issue.
+//!
+//! A plain bench binary (no criterion): each figure is the median of several
+//! timed samples taken after a warm-up. Run with `cargo bench --bench train`
+//! (add `-- W1` to run only the workloads whose name contains `W1`).
+
+use mlp::prelude::*;
+use ndarray::Array2;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Median seconds per call of `f`, over `samples` samples of `iters` calls
+/// each, after one warm-up sample.
+fn median_secs(samples: usize, iters: usize, mut f: impl FnMut()) -> f64 {
+    let mut times = Vec::with_capacity(samples);
+    for s in 0..=samples {
+        let start = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        if s > 0 {
+            times.push(start.elapsed().as_secs_f64() / iters as f64);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// Chooses an iteration count so one sample takes about `target`.
+fn calibrate(target: Duration, mut f: impl FnMut()) -> usize {
+    let mut iters = 1;
+    loop {
+        let start = Instant::now();
+        for _ in 0..iters {
+            f();
+        }
+        if start.elapsed() >= target / 4 || iters >= 1 << 24 {
+            return (iters * 4).max(1);
+        }
+        iters *= 2;
+    }
+}
+
+fn report(name: &str, secs_per_step: f64, samples_per_step: usize) {
+    println!(
+        "{name:<52} {:>12.3} us/step {:>14.0} samples/s",
+        secs_per_step * 1e6,
+        samples_per_step as f64 / secs_per_step
+    );
+}
+
+fn xor<F: Float>() -> (Array2<F>, Array2<F>) {
+    let x = Array2::from_shape_vec(
+        (4, 2),
+        [0., 0., 0., 1., 1., 0., 1., 1.].map(F::from_f64).to_vec(),
+    )
+    .unwrap();
+    let y = Array2::from_shape_vec((4, 1), [0., 1., 1., 0.].map(F::from_f64).to_vec()).unwrap();
+    (x, y)
+}
+
+macro_rules! xor_benches {
+    ($f:tt, $hidden:ident, $label:literal) => {{
+        let (x, y) = xor::<$f>();
+        let cfg = TrainConfig::new()
+            .optimizer(Sgd::new(0.5))
+            .batch(Batch::Full)
+            .epochs(1);
+        let mut net =
+            network! { input 2 => dense 4 $hidden => dense 1 sigmoid; loss bce; dtype $f };
+        // W1: one full-batch step via train_on_batch (validates the batch each call).
+        let mut f = || {
+            black_box(net.train_on_batch(x.view(), y.view(), &cfg).unwrap());
+        };
+        let iters = calibrate(Duration::from_millis(200), &mut f);
+        report(
+            concat!("W1 XOR 2-4-1 ", $label, " full batch (train_on_batch)"),
+            median_secs(7, iters, &mut f),
+            4,
+        );
+        // W1 through fit: 1000 epochs of one full-batch step each.
+        let cfg_fit = cfg.clone().epochs(1000);
+        let mut f = || {
+            black_box(net.fit(x.view(), y.view(), &cfg_fit).unwrap());
+        };
+        let iters = calibrate(Duration::from_millis(200), &mut f);
+        report(
+            concat!("W1 XOR 2-4-1 ", $label, " full batch (fit, 1000 epochs)"),
+            median_secs(7, iters, &mut f) / 1000.0,
+            4,
+        );
+        // W2: stochastic mode through fit: 1000 epochs x 4 one-sample updates.
+        let cfg_sgd = cfg.clone().batch(Batch::Stochastic).epochs(1000);
+        let mut f = || {
+            black_box(net.fit(x.view(), y.view(), &cfg_sgd).unwrap());
+        };
+        let iters = calibrate(Duration::from_millis(200), &mut f);
+        report(
+            concat!("W2 XOR 2-4-1 ", $label, " stochastic (fit, 4000 updates)"),
+            median_secs(7, iters, &mut f) / 4000.0,
+            1,
+        );
+    }};
+}
+
+fn synthetic(rows: usize, cols: usize, classes: usize) -> (Array2<f32>, Array2<f32>) {
+    let x = Array2::from_shape_fn((rows, cols), |(i, j)| {
+        (((i * 31 + j * 17) % 256) as f32) / 255.0
+    });
+    let labels: Vec<usize> = (0..rows).map(|i| (i * 7) % classes).collect();
+    (x, mlp::data::one_hot(&labels, classes).unwrap())
+}
+
+fn main() {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+
+    if wants("W1") || wants("W2") {
+        xor_benches!(f32, sigmoid, "f32 sigmoid");
+        xor_benches!(f32, relu, "f32 relu");
+        xor_benches!(f64, sigmoid, "f64 sigmoid");
+    }
+    if wants("W3") {
+        let (x, y) = synthetic(60_000, 784, 10);
+        let mut net = network! { input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he };
+        let cfg = TrainConfig::new()
+            .optimizer(Sgd::new(0.01))
+            .batch(Batch::Mini(64))
+            .epochs(1);
+        let mut f = || {
+            black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
+        };
+        let secs = median_secs(3, 1, &mut f);
+        report(
+            "W3 784-128-10 relu/softmax, batch 64, one epoch of 60k",
+            secs / (60_000.0 / 64.0),
+            64,
+        );
+    }
+    if wants("W4") {
+        let (x, y) = synthetic(8_192, 784, 10);
+        let mut net = network! {
+            input 784 => dense 512 relu => dense 512 relu => dense 10 softmax; loss cross_entropy; init he
+        };
+        let cfg = TrainConfig::new()
+            .optimizer(Sgd::new(0.01))
+            .batch(Batch::Mini(256))
+            .epochs(1);
+        let mut f = || {
+            black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
+        };
+        let secs = median_secs(3, 1, &mut f);
+        let step = secs / (8_192.0 / 256.0);
+        report(
+            "W4 784-512-512-10, batch 256 (8192-sample epochs)",
+            step,
+            256,
+        );
+        let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
+        println!(
+            "{:<52} {:>12.2} GFLOP/s (6 x params x samples)",
+            "W4 achieved",
+            6.0 * params * 256.0 / step / 1e9
+        );
+    }
+}
