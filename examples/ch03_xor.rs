@@ -225,8 +225,12 @@ pub fn figures() -> Vec<(&'static str, String)> {
             chart
                 .configure_mesh()
                 .disable_mesh()
-                .x_label_formatter(&|v| format!("{:.1}", v + 0.0))
-                .y_label_formatter(&|v| format!("{:.1}", v + 0.0))
+                .x_label_formatter(&|v| {
+                    format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0)
+                })
+                .y_label_formatter(&|v| {
+                    format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0)
+                })
                 .x_desc("x1")
                 .y_desc("x2")
                 .draw()

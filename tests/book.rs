@@ -65,3 +65,16 @@ fn ch03_xor() {
         check_figure(name, &svg);
     }
 }
+
+#[path = "../examples/ch04_activations.rs"]
+#[allow(dead_code)]
+#[rustfmt::skip]
+mod ch04;
+
+#[test]
+fn ch04_activations() {
+    insta::assert_snapshot!("ch04_activations", ch04::chapter());
+    for (name, svg) in ch04::figures() {
+        check_figure(name, &svg);
+    }
+}
