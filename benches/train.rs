@@ -123,6 +123,24 @@ fn main() {
         xor_benches!(f32, relu, "f32 relu");
         xor_benches!(f64, sigmoid, "f64 sigmoid");
     }
+    if wants("sgemm") {
+        // The roofline: the engine's own matrix product, same kernel, same run.
+        let n = 1024;
+        let a = Array2::from_shape_fn((n, n), |(i, j)| ((i + j) % 7) as f32 * 0.1);
+        let b = Array2::from_shape_fn((n, n), |(i, j)| ((i * j) % 5) as f32 * 0.1);
+        let mut c = Array2::<f32>::zeros((n, n));
+        let secs = median_secs(5, 1, || {
+            mlp::linalg::matmul(a.view(), b.view(), c.view_mut()).unwrap();
+            black_box(&c);
+        });
+        let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
+        println!(
+            "{:<52} {:>12.2} GFLOP/s ({:.1} ms)",
+            "sgemm 1024^3 (mlp::linalg::matmul, 1 thread)",
+            gflops,
+            secs * 1e3
+        );
+    }
     if wants("W3") {
         let (x, y) = synthetic(60_000, 784, 10);
         let mut net = network! { input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he };

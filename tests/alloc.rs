@@ -106,6 +106,37 @@ fn training_steps_do_not_allocate() {
         assert_eq!(n, 0, "f64 XOR network, {cfg:?}");
     }
 
+    // Layers large enough for the fast products (IN * OUT >= 4096), f32 and f64.
+    let cfg = TrainConfig::new()
+        .optimizer(Adam::default())
+        .clip(Clip::Norm(1.0));
+    let (x, y) = data::<f32>(48, 128, 10);
+    let mut r = rng(4);
+    let l1 = Dense::<128, 64, _>::new(Relu, Init::HeNormal, &mut r);
+    let out = Dense::<64, 10, _>::new(Softmax, Init::XavierNormal, &mut r);
+    let mut net = Network::new(l1, out, CrossEntropy, r);
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    let n = allocations(|| {
+        for _ in 0..50 {
+            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "f32 128-64-10 network (fast products)");
+    let (x, y) = data::<f64>(48, 128, 10);
+    let mut r = rng(5);
+    let l1 = Dense::<128, 64, _, f64>::new(Tanh, Init::XavierNormal, &mut r);
+    let out = Dense::<64, 10, _, f64>::new(Softmax, Init::XavierNormal, &mut r);
+    let mut net = Network::new(l1, out, CrossEntropy, r);
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    let n = allocations(|| {
+        for _ in 0..50 {
+            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+        }
+    });
+    assert_eq!(n, 0, "f64 128-64-10 network (fast products)");
+
     // Single-sample prediction runs on the stack.
     let mut r = rng(3);
     let l1 = Dense::<2, 4, _>::new(Relu, Init::HeNormal, &mut r);

@@ -162,3 +162,21 @@ fn dropout_is_transparent_to_grad_check() {
         net.grad_check(x.view(), y.view(), 1e-4).unwrap(),
     );
 }
+
+/// Layers with IN * OUT >= 4096 take the register-blocked products; their
+/// gradients check the same way.
+#[test]
+fn large_layers_use_the_fast_products_and_check() {
+    let x = ndarray::Array2::from_shape_fn((9, 80), |(i, j)| ((i * 80 + j) as f64 * 0.37).sin());
+    let labels: Vec<usize> = (0..9).map(|i| i % 3).collect();
+    let y = mlp::data::one_hot::<f64>(&labels, 3).unwrap();
+    let mut r = rng(21);
+    let l1 = Dense::<80, 64, _, f64>::new(Tanh, Init::XavierNormal, &mut r);
+    let l2 = Dense::<64, 70, _, f64>::new(Swish, Init::XavierNormal, &mut r);
+    let out = Dense::<70, 3, _, f64>::new(Softmax, Init::XavierNormal, &mut r);
+    let mut net = Network::new(l1.then(l2), out, CrossEntropy, r);
+    assert_ok(
+        "80-64-70-3",
+        net.grad_check(x.view(), y.view(), 1e-4).unwrap(),
+    );
+}

@@ -38,6 +38,10 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     delta: Vec<F>,
     /// `dL/dh_prev` of the last backward pass, `rows x IN`.
     grad_in: Vec<F>,
+    /// `W^T` for the fast forward product of large layers.
+    wt: Vec<F>,
+    /// A packed panel of the right-hand operand, for the fast products.
+    pack: Vec<F>,
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
@@ -45,6 +49,11 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         IN > 0 && OUT > 0,
         "a dense layer needs at least one input and one output"
     );
+
+    /// Large layers use the register-blocked products of `gemm.rs`; small
+    /// ones (every network of the book) the plain loops of `kernels.rs`,
+    /// which are the reference.
+    const FAST: bool = IN * OUT >= 4096;
 
     /// A layer with weights drawn by `init` from `rng` and zero biases.
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
@@ -83,6 +92,8 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
             h: Vec::new(),
             delta: Vec::new(),
             grad_in: Vec::new(),
+            wt: Vec::new(),
+            pack: Vec::new(),
         }
     }
 
@@ -139,7 +150,20 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         let (a, h) = (&mut self.a[..n], &mut self.h[..n]);
         let w = self.w.as_slice().expect("standard layout");
         let b = self.b.as_slice().expect("standard layout");
-        kernels::affine(&x[..rows * IN], w, b, a, IN, OUT);
+        if Self::FAST {
+            crate::gemm::affine(
+                &x[..rows * IN],
+                w,
+                b,
+                &mut self.wt,
+                &mut self.pack,
+                a,
+                IN,
+                OUT,
+            );
+        } else {
+            kernels::affine(&x[..rows * IN], w, b, a, IN, OUT);
+        }
         self.act.forward(a, h, OUT);
         h
     }
@@ -207,15 +231,22 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         let n = rows * OUT;
         let delta = &self.delta[..n];
         let scale = F::one() / F::from_f64(rows as f64);
-        kernels::grad_params(
-            delta,
-            &x[..rows * IN],
-            self.grad_w.as_slice_mut().expect("standard layout"),
-            self.grad_b.as_slice_mut().expect("standard layout"),
-            IN,
-            OUT,
-            scale,
-        );
+        let gw = self.grad_w.as_slice_mut().expect("standard layout");
+        let gb = self.grad_b.as_slice_mut().expect("standard layout");
+        if Self::FAST {
+            crate::gemm::grad_params(
+                delta,
+                &x[..rows * IN],
+                gw,
+                gb,
+                IN,
+                OUT,
+                scale,
+                &mut self.pack,
+            );
+        } else {
+            kernels::grad_params(delta, &x[..rows * IN], gw, gb, IN, OUT, scale);
+        }
         if !need_grad_in {
             return &[];
         }

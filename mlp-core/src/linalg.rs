@@ -1,0 +1,45 @@
+//! The engine's matrix product, for users and for the benchmarks' roofline.
+
+use crate::gemm::{Gemm, gemm};
+use crate::{Error, Float, Result};
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+/// `c = a . b` with the same register-blocked kernel the large layers use
+/// (AVX2 + FMA on x86-64 CPUs that have them). Allocates one 16 KiB
+/// (`f32`) scratch panel per call.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the shapes do not chain or `c` has the wrong
+/// shape, and [`Error::InvalidConfig`] if an array is not in standard
+/// (row-major, contiguous) layout.
+pub fn matmul<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+) -> Result<()> {
+    crate::dense::check_shape("inner dimension of b", a.ncols(), b.nrows())?;
+    crate::dense::check_shape("rows of c", a.nrows(), c.nrows())?;
+    crate::dense::check_shape("columns of c", b.ncols(), c.ncols())?;
+    let layout =
+        || Error::InvalidConfig("matmul needs arrays in standard (row-major) layout".into());
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let g = Gemm {
+        m,
+        n,
+        k,
+        a: a.as_slice().ok_or_else(layout)?,
+        rsa: k,
+        csa: 1,
+        b: b.as_slice().ok_or_else(layout)?,
+        ldb: n,
+    };
+    // One packed panel of scratch per call; layers keep theirs between steps.
+    gemm(
+        g,
+        c.as_slice_mut().ok_or_else(layout)?,
+        n,
+        false,
+        &mut Vec::new(),
+    );
+    Ok(())
+}
