@@ -252,13 +252,12 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         }
         ensure_len(&mut self.grad_in, rows * IN);
         let gx = &mut self.grad_in[..rows * IN];
-        kernels::grad_input(
-            delta,
-            self.w.as_slice().expect("standard layout"),
-            gx,
-            IN,
-            OUT,
-        );
+        let w = self.w.as_slice().expect("standard layout");
+        if Self::FAST {
+            crate::gemm::grad_input(delta, w, gx, IN, OUT, &mut self.pack);
+        } else {
+            kernels::grad_input(delta, w, gx, IN, OUT);
+        }
         gx
     }
 }

@@ -257,6 +257,8 @@ mod tests {
 /// The dense layer's forward product `a = x W^T + b` through [`gemm`]:
 /// `W^T` is copied into `wt` first (`IN x OUT`, a cost of one pass over `W`
 /// per batch), so all three products run in the same kernel.
+// Each argument is one operand of the product or its scratch space.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn affine<F: Float>(
     x: &[F],
     w: &[F],
@@ -291,6 +293,7 @@ pub(crate) fn affine<F: Float>(
 }
 
 /// `gw = scale delta^T x` and `gb = scale sum_r delta[r, :]` through [`gemm`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn grad_params<F: Float>(
     delta: &[F],
     x: &[F],
