@@ -38,8 +38,6 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     delta: Vec<F>,
     /// `dL/dh_prev` of the last backward pass, `rows x IN`.
     grad_in: Vec<F>,
-    /// `W^T` for the fast forward product of large layers.
-    wt: Vec<F>,
     /// A packed panel of the right-hand operand, for the fast products.
     pack: Vec<F>,
 }
@@ -92,7 +90,6 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
             h: Vec::new(),
             delta: Vec::new(),
             grad_in: Vec::new(),
-            wt: Vec::new(),
             pack: Vec::new(),
         }
     }
@@ -151,16 +148,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         let w = self.w.as_slice().expect("standard layout");
         let b = self.b.as_slice().expect("standard layout");
         if Self::FAST {
-            crate::gemm::affine(
-                &x[..rows * IN],
-                w,
-                b,
-                &mut self.wt,
-                &mut self.pack,
-                a,
-                IN,
-                OUT,
-            );
+            crate::gemm::affine(&x[..rows * IN], w, b, &mut self.pack, a, IN, OUT);
         } else {
             kernels::affine(&x[..rows * IN], w, b, a, IN, OUT);
         }

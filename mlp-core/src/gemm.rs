@@ -28,6 +28,8 @@ pub(crate) struct Gemm<'a, F> {
     pub csa: usize,
     pub b: &'a [F],
     pub ldb: usize,
+    /// `B` is stored transposed: element `(p, j)` at `b[j * ldb + p]`.
+    pub b_trans: bool,
 }
 
 /// Depth of one block of `k`: a packed `KC x NR` panel of `B` (16 KiB in
@@ -56,6 +58,7 @@ pub(crate) fn gemm<F: Float>(
         csa,
         b,
         ldb,
+        b_trans,
     } = g;
     if m == 0 || n == 0 {
         return;
@@ -65,7 +68,14 @@ pub(crate) fn gemm<F: Float>(
         k == 0 || a.len() > (m - 1) * rsa + (k - 1) * csa,
         "A too short"
     );
-    assert!(k == 0 || b.len() >= (k - 1) * ldb + n, "B too short");
+    if k > 0 {
+        let b_needed = if b_trans {
+            (n - 1) * ldb + k
+        } else {
+            (k - 1) * ldb + n
+        };
+        assert!(b.len() >= b_needed, "B too short");
+    }
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
     crate::layer::ensure_len(pack, KC * NR);
     #[cfg(target_arch = "x86_64")]
@@ -123,8 +133,11 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
         csa,
         b,
         ldb,
+        b_trans,
     } = g;
     let (m_full, n_full) = (m - m % MR, n - n % NR);
+    // Element (p, j) of B.
+    let b_at = |p: usize, j: usize| if b_trans { j * ldb + p } else { p * ldb + j };
     let (a, b) = (a.as_ptr(), b.as_ptr());
     let cp = c.as_mut_ptr();
     for k0 in (0..k.max(1)).step_by(KC) {
@@ -132,11 +145,23 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
         // The first block writes C (or adds to it when accumulating); later blocks add.
         let add = accumulate || k0 > 0;
         for j0 in (0..n_full).step_by(NR) {
-            // Pack B[k0..k0+kc, j0..j0+NR] row after row into a contiguous panel.
-            for p in 0..kc {
-                // SAFETY: (k0 + p) < k and j0 + NR <= n, within B.
-                let src = unsafe { std::slice::from_raw_parts(b.add((k0 + p) * ldb + j0), NR) };
-                pack[p * NR..(p + 1) * NR].copy_from_slice(src);
+            // Pack B[k0..k0+kc, j0..j0+NR] row after row into a contiguous panel
+            // (a transposed B is transposed here, inside the small panel).
+            if b_trans {
+                for jj in 0..NR {
+                    // SAFETY: column j0 + jj < n, rows k0..k0+kc <= k, within B.
+                    let col =
+                        unsafe { std::slice::from_raw_parts(b.add((j0 + jj) * ldb + k0), kc) };
+                    for (p, &v) in col.iter().enumerate() {
+                        pack[p * NR + jj] = v;
+                    }
+                }
+            } else {
+                for p in 0..kc {
+                    // SAFETY: (k0 + p) < k and j0 + NR <= n, within B.
+                    let src = unsafe { std::slice::from_raw_parts(b.add((k0 + p) * ldb + j0), NR) };
+                    pack[p * NR..(p + 1) * NR].copy_from_slice(src);
+                }
             }
             for i0 in (0..m_full).step_by(MR) {
                 let mut acc = [[F::zero(); NR]; MR];
@@ -167,7 +192,7 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
             let mut s = F::zero();
             for p in k0..k0 + kc {
                 // SAFETY: i < m, p < k, j < n.
-                s = unsafe { madd::<F, FMA>(*a.add(i * rsa + p * csa), *b.add(p * ldb + j), s) };
+                s = unsafe { madd::<F, FMA>(*a.add(i * rsa + p * csa), *b.add(b_at(p, j)), s) };
             }
             // SAFETY: i < m, j < n.
             let c = unsafe { &mut *cp.add(i * ldc + j) };
@@ -190,13 +215,19 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
 mod tests {
     use super::*;
 
+    /// `C = A B` straight from the definition.
     fn naive(g: Gemm<'_, f64>) -> Vec<f64> {
         let mut c = vec![0.0; g.m * g.n];
         for i in 0..g.m {
             for j in 0..g.n {
-                c[i * g.n + j] = (0..g.k)
-                    .map(|p| g.a[i * g.rsa + p * g.csa] * g.b[p * g.ldb + j])
-                    .sum();
+                let b = |p: usize| {
+                    if g.b_trans {
+                        g.b[j * g.ldb + p]
+                    } else {
+                        g.b[p * g.ldb + j]
+                    }
+                };
+                c[i * g.n + j] = (0..g.k).map(|p| g.a[i * g.rsa + p * g.csa] * b(p)).sum();
             }
         }
         c
@@ -204,38 +235,46 @@ mod tests {
 
     #[test]
     fn matches_the_definition_for_all_edge_shapes() {
-        for (m, n, k) in [
+        let shapes = [
             (1, 1, 1),
             (4, 16, 3),
             (5, 17, 9),
             (9, 33, 1),
             (3, 15, 20),
             (8, 48, 31),
-        ] {
+            (6, 35, 600),
+            (4, 16, 0),
+        ];
+        for (m, n, k) in shapes {
             let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
             let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
-            // A row-major, and A read transposed from a k x m array.
+            // A read transposed from a k x m array, B stored transposed (n x k).
             let at: Vec<f64> = (0..k * m).map(|t| a[(t % m) * k + t / m]).collect();
+            let bt: Vec<f64> = (0..n * k).map(|t| b[(t % k) * n + t / k]).collect();
+            let plain = Gemm {
+                m,
+                n,
+                k,
+                a: &a,
+                rsa: k,
+                csa: 1,
+                b: &b,
+                ldb: n,
+                b_trans: false,
+            };
             for g in [
+                plain,
                 Gemm {
-                    m,
-                    n,
-                    k,
-                    a: &a,
-                    rsa: k,
-                    csa: 1,
-                    b: &b,
-                    ldb: n,
-                },
-                Gemm {
-                    m,
-                    n,
-                    k,
                     a: &at,
                     rsa: 1,
                     csa: m,
-                    b: &b,
-                    ldb: n,
+                    ..plain
+                },
+                Gemm {
+                    b: &bt,
+                    ldb: k,
+                    b_trans: true,
+                    ..plain
                 },
             ] {
                 let want = naive(g);
@@ -254,27 +293,17 @@ mod tests {
     }
 }
 
-/// The dense layer's forward product `a = x W^T + b` through [`gemm`]:
-/// `W^T` is copied into `wt` first (`IN x OUT`, a cost of one pass over `W`
-/// per batch), so all three products run in the same kernel.
-// Each argument is one operand of the product or its scratch space.
-#[allow(clippy::too_many_arguments)]
+/// The dense layer's forward product `a = x W^T + b` through [`gemm`], reading
+/// `W` transposed (each packed panel is transposed in cache).
 pub(crate) fn affine<F: Float>(
     x: &[F],
     w: &[F],
     b: &[F],
-    wt: &mut Vec<F>,
     pack: &mut Vec<F>,
     a: &mut [F],
     n_in: usize,
     n_out: usize,
 ) {
-    crate::layer::ensure_len(wt, n_in * n_out);
-    for (o, row) in w.chunks_exact(n_in).enumerate() {
-        for (i, &v) in row.iter().enumerate() {
-            wt[i * n_out + o] = v;
-        }
-    }
     for row in a.chunks_exact_mut(n_out) {
         row.copy_from_slice(b);
     }
@@ -286,8 +315,9 @@ pub(crate) fn affine<F: Float>(
         a: x,
         rsa: n_in,
         csa: 1,
-        b: &wt[..n_in * n_out],
-        ldb: n_out,
+        b: w,
+        ldb: n_in,
+        b_trans: true,
     };
     gemm(g, a, n_out, true, pack);
 }
@@ -314,6 +344,7 @@ pub(crate) fn grad_params<F: Float>(
         csa: n_out,
         b: x,
         ldb: n_in,
+        b_trans: false,
     };
     gemm(g, gw, n_in, false, pack);
     gb.fill(F::zero());
@@ -342,6 +373,7 @@ pub(crate) fn grad_input<F: Float>(
         csa: 1,
         b: w,
         ldb: n_in,
+        b_trans: false,
     };
     gemm(g, gx, n_in, false, pack);
 }
@@ -372,11 +404,10 @@ mod layer_tests {
                 .fold(0.0, f64::max);
             assert!(worst < 1e-12, "{worst:e}");
         };
-        let (mut a_ref, mut a_fast, mut wt) =
-            (vec![0.0; rows * n_out], vec![0.0; rows * n_out], Vec::new());
+        let (mut a_ref, mut a_fast) = (vec![0.0; rows * n_out], vec![0.0; rows * n_out]);
         kernels::affine(&x, &w, &b, &mut a_ref, n_in, n_out);
         let mut pack = Vec::new();
-        super::affine(&x, &w, &b, &mut wt, &mut pack, &mut a_fast, n_in, n_out);
+        super::affine(&x, &w, &b, &mut pack, &mut a_fast, n_in, n_out);
         close(&a_ref, &a_fast);
         let (mut gw_ref, mut gb_ref) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
         let (mut gw_fast, mut gb_fast) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);

@@ -32,6 +32,7 @@ pub fn matmul<F: Float>(
         csa: 1,
         b: b.as_slice().ok_or_else(layout)?,
         ldb: n,
+        b_trans: false,
     };
     // One packed panel of scratch per call; layers keep theirs between steps.
     gemm(

@@ -123,13 +123,16 @@ where
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
         ensure_len(&mut self.xb, rows * ni);
         ensure_len(&mut self.yb, rows * no);
+        /// Copies one row, with `memcpy` when it is contiguous.
+        fn copy_row<F: Float>(dst: &mut [F], src: ndarray::ArrayView1<'_, F>) {
+            match src.as_slice() {
+                Some(s) => dst.copy_from_slice(s),
+                None => dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s),
+            }
+        }
         for (k, i) in idx.enumerate() {
-            for (d, &s) in self.xb[k * ni..(k + 1) * ni].iter_mut().zip(x.row(i)) {
-                *d = s;
-            }
-            for (d, &s) in self.yb[k * no..(k + 1) * no].iter_mut().zip(y.row(i)) {
-                *d = s;
-            }
+            copy_row(&mut self.xb[k * ni..(k + 1) * ni], x.row(i));
+            copy_row(&mut self.yb[k * no..(k + 1) * no], y.row(i));
         }
         rows
     }

@@ -170,14 +170,30 @@ impl Optimizer {
         lr: f64,
         t: u64,
     ) -> bool {
-        let rule = Rule::new(self, lr, t);
-        let zeros = std::iter::repeat(F::zero());
-        let m = state.m.iter().copied().chain(zeros.clone());
-        let v = state.v.iter().copied().chain(zeros);
-        w.iter()
-            .zip(g)
-            .zip(m.zip(v))
-            .all(|((&w, &g), (m, v))| rule.apply(w, g, m, v).0.is_finite())
+        let z = F::zero();
+        specialise(Rule::new(self, lr, t), |rule| {
+            // No early exit, so the loops vectorise.
+            let mut ok = true;
+            match (state.m.is_empty(), state.v.is_empty()) {
+                (true, _) => {
+                    for (&w, &g) in w.iter().zip(g) {
+                        ok &= rule.apply(w, g, z, z).0.is_finite();
+                    }
+                }
+                (false, true) => {
+                    for ((&w, &g), &m) in w.iter().zip(g).zip(&state.m) {
+                        ok &= rule.apply(w, g, m, z).0.is_finite();
+                    }
+                }
+                (false, false) => {
+                    let mv = state.m.iter().zip(&state.v);
+                    for ((&w, &g), (&m, &v)) in w.iter().zip(g).zip(mv) {
+                        ok &= rule.apply(w, g, m, v).0.is_finite();
+                    }
+                }
+            }
+            ok
+        })
     }
 
     /// Applies the step at time `t` (from 1) with learning rate `lr`.
@@ -189,25 +205,39 @@ impl Optimizer {
         lr: f64,
         t: u64,
     ) {
-        let rule = Rule::new(self, lr, t);
         let z = F::zero();
-        match (state.m.is_empty(), state.v.is_empty()) {
-            (true, _) => {
-                for (w, &g) in w.iter_mut().zip(g) {
-                    *w = rule.apply(*w, g, z, z).0;
+        specialise(Rule::new(self, lr, t), |rule| {
+            match (state.m.is_empty(), state.v.is_empty()) {
+                (true, _) => {
+                    for (w, &g) in w.iter_mut().zip(g) {
+                        *w = rule.apply(*w, g, z, z).0;
+                    }
+                }
+                (false, true) => {
+                    for ((w, &g), m) in w.iter_mut().zip(g).zip(&mut state.m) {
+                        (*w, *m, _) = rule.apply(*w, g, *m, z);
+                    }
+                }
+                (false, false) => {
+                    let mv = state.m.iter_mut().zip(&mut state.v);
+                    for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(mv) {
+                        (*w, *m, *v) = rule.apply(*w, g, *m, *v);
+                    }
                 }
             }
-            (false, true) => {
-                for ((w, &g), m) in w.iter_mut().zip(g).zip(&mut state.m) {
-                    (*w, *m, _) = rule.apply(*w, g, *m, z);
-                }
-            }
-            (false, false) => {
-                for (((w, &g), m), v) in w.iter_mut().zip(g).zip(&mut state.m).zip(&mut state.v) {
-                    (*w, *m, *v) = rule.apply(*w, g, *m, *v);
-                }
-            }
-        }
+        })
+    }
+}
+
+/// Calls `f(rule)` from a branch per variant, so that after inlining each copy
+/// of `f` knows its variant and `Rule::apply` folds to one formula: the loops
+/// in `f` then carry no per-element dispatch.
+#[inline(always)]
+fn specialise<F: Float, R>(rule: Rule<F>, f: impl FnOnce(Rule<F>) -> R) -> R {
+    match rule {
+        Rule::Sgd { .. } => f(rule),
+        Rule::Momentum { .. } => f(rule),
+        Rule::Adam { .. } => f(rule),
     }
 }
 

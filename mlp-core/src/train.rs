@@ -291,6 +291,20 @@ impl History {
     }
 }
 
+/// `sum g^2` in `f64` (no overflow for `f32` gradients), with four
+/// independent accumulators so the loop vectorises.
+fn sum_of_squares<F: Float>(g: &[F]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = g.chunks_exact(4);
+    let rest: f64 = chunks.remainder().iter().map(|v| v.as_f64().powi(2)).sum();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v.as_f64() * v.as_f64();
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest
+}
+
 /// What the per-epoch callback asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -493,30 +507,47 @@ where
 
         // Penalties (part of the objective, so they are clipped with the rest).
         let mut penalty = 0.0;
-        let mut sq_norm = 0.0;
-        self.visit_params(&mut |p| {
-            if p.is_weight && cfg.penalised() {
-                for (g, &w) in p.grad.iter_mut().zip(p.value.iter()) {
-                    *g += cfg.penalty_grad(w);
-                    penalty += cfg.penalty(w);
+        if cfg.penalised() {
+            self.visit_params(&mut |p| {
+                if p.is_weight {
+                    for (g, &w) in p.grad.iter_mut().zip(p.value.iter()) {
+                        *g += cfg.penalty_grad(w);
+                        penalty += cfg.penalty(w);
+                    }
                 }
-            }
-            sq_norm += p.grad.iter().map(|g| g.as_f64().powi(2)).sum::<f64>();
-        });
+            });
+        }
         let loss = data_loss + penalty * rows as f64;
-        if !loss.is_finite() || !sq_norm.is_finite() {
+        if !loss.is_finite() {
             return None;
         }
+        // A NaN or infinite gradient makes the step non-finite, which the check
+        // below catches; clipping must not hide it first (`max` and `min`
+        // ignore NaN), so the clipped paths test the gradients themselves.
         match cfg.clip {
             Some(Clip::Value(c)) => {
+                let mut finite = true;
+                self.visit_params(&mut |p| {
+                    finite &= p.grad.iter().fold(true, |ok, g| ok & g.is_finite());
+                });
+                if !finite {
+                    return None;
+                }
                 let c = F::from_f64(c);
                 self.visit_params(&mut |p| p.grad.iter_mut().for_each(|g| *g = g.max(-c).min(c)));
             }
-            Some(Clip::Norm(c)) if sq_norm.sqrt() > c => {
-                let scale = F::from_f64(c / sq_norm.sqrt());
-                self.visit_params(&mut |p| p.grad.iter_mut().for_each(|g| *g *= scale));
+            Some(Clip::Norm(c)) => {
+                let mut sq_norm = 0.0;
+                self.visit_params(&mut |p| sq_norm += sum_of_squares(p.grad));
+                if !sq_norm.is_finite() {
+                    return None;
+                }
+                if sq_norm.sqrt() > c {
+                    let scale = F::from_f64(c / sq_norm.sqrt());
+                    self.visit_params(&mut |p| p.grad.iter_mut().for_each(|g| *g *= scale));
+                }
             }
-            _ => {}
+            None => {}
         }
         // Check the step, then take it: a failed check leaves the network as it was.
         let t = self.steps + 1;
@@ -579,12 +610,7 @@ where
         let mut k = 0;
         self.visit_params(&mut |p| {
             if p.is_weight {
-                sums[k] += p
-                    .grad
-                    .iter()
-                    .map(|g| g.as_f64().powi(2))
-                    .sum::<f64>()
-                    .sqrt();
+                sums[k] += sum_of_squares(p.grad).sqrt();
                 k += 1;
             }
         });
