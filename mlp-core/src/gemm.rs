@@ -3,7 +3,7 @@
 //! Everything is `C (m x n) = A (m x k) . B (k x n)`, optionally added to C:
 //! `A` is read through strides (element `(i, p)` at `a[i * rsa + p * csa]`),
 //! so the transposed `delta` of the weight gradient needs no copy, and `B`
-//! and `C` are row-major. The inner kernel keeps a 4 x 16 tile of `C` in
+//! and `C` are row-major. The inner kernel keeps a 6 x 16 tile of `C` in
 //! registers and streams through `k`, broadcasting one element of `A` and
 //! loading one row segment of `B` per step; written as plain Rust over arrays
 //! so the compiler vectorises it. On x86-64 a second copy is compiled with
@@ -14,7 +14,7 @@
 
 use crate::Float;
 
-const MR: usize = 4;
+const MR: usize = 6;
 const NR: usize = 16;
 
 /// Operands of one product (see the module docs).
@@ -135,78 +135,123 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
         ldb,
         b_trans,
     } = g;
-    let (m_full, n_full) = (m - m % MR, n - n % NR);
-    // Element (p, j) of B.
-    let b_at = |p: usize, j: usize| if b_trans { j * ldb + p } else { p * ldb + j };
-    let (a, b) = (a.as_ptr(), b.as_ptr());
     let cp = c.as_mut_ptr();
-    for k0 in (0..k.max(1)).step_by(KC) {
-        let kc = KC.min(k - k0.min(k));
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                // SAFETY: row i < m of C, n <= ldc columns.
+                unsafe { std::slice::from_raw_parts_mut(cp.add(i * ldc), n) }.fill(F::zero());
+            }
+        }
+        return;
+    }
+    for k0 in (0..k).step_by(KC) {
+        let kc = KC.min(k - k0);
         // The first block writes C (or adds to it when accumulating); later blocks add.
         let add = accumulate || k0 > 0;
-        for j0 in (0..n_full).step_by(NR) {
-            // Pack B[k0..k0+kc, j0..j0+NR] row after row into a contiguous panel
-            // (a transposed B is transposed here, inside the small panel).
-            if b_trans {
-                for jj in 0..NR {
-                    // SAFETY: column j0 + jj < n, rows k0..k0+kc <= k, within B.
-                    let col =
-                        unsafe { std::slice::from_raw_parts(b.add((j0 + jj) * ldb + k0), kc) };
-                    for (p, &v) in col.iter().enumerate() {
-                        pack[p * NR + jj] = v;
+        for j0 in (0..n).step_by(NR) {
+            let width = NR.min(n - j0);
+            // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
+            unsafe { pack_panel(b, ldb, b_trans, k0, kc, j0, width, pack) };
+            let panel = &pack[..kc * NR];
+            for i0 in (0..m).step_by(MR) {
+                // SAFETY: rows i0..i0+MR (or fewer) and columns j0..j0+width lie within A and C.
+                unsafe {
+                    let (a0, c0) = (a.as_ptr().add(i0 * rsa + k0 * csa), cp.add(i0 * ldc + j0));
+                    match m - i0 {
+                        1 => micro::<F, FMA, 1>(panel, a0, rsa, csa, c0, ldc, width, add),
+                        2 => micro::<F, FMA, 2>(panel, a0, rsa, csa, c0, ldc, width, add),
+                        3 => micro::<F, FMA, 3>(panel, a0, rsa, csa, c0, ldc, width, add),
+                        4 => micro::<F, FMA, 4>(panel, a0, rsa, csa, c0, ldc, width, add),
+                        5 => micro::<F, FMA, 5>(panel, a0, rsa, csa, c0, ldc, width, add),
+                        _ => micro::<F, FMA, MR>(panel, a0, rsa, csa, c0, ldc, width, add),
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Copies `B[k0..k0+kc, j0..j0+width]` into `pack` as `kc` rows of `NR`,
+/// padding columns past `width` with zeros (a transposed `B` is transposed
+/// here, inside the small panel).
+///
+/// # Safety
+/// The block must lie within `b` for the given layout.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_panel<F: Float>(
+    b: &[F],
+    ldb: usize,
+    b_trans: bool,
+    k0: usize,
+    kc: usize,
+    j0: usize,
+    width: usize,
+    pack: &mut [F],
+) {
+    let bp = b.as_ptr();
+    if b_trans {
+        for jj in 0..NR {
+            if jj < width {
+                // SAFETY: column j0 + jj < n, rows k0..k0 + kc <= k.
+                let col = unsafe { std::slice::from_raw_parts(bp.add((j0 + jj) * ldb + k0), kc) };
+                for (p, &v) in col.iter().enumerate() {
+                    pack[p * NR + jj] = v;
                 }
             } else {
                 for p in 0..kc {
-                    // SAFETY: (k0 + p) < k and j0 + NR <= n, within B.
-                    let src = unsafe { std::slice::from_raw_parts(b.add((k0 + p) * ldb + j0), NR) };
-                    pack[p * NR..(p + 1) * NR].copy_from_slice(src);
-                }
-            }
-            for i0 in (0..m_full).step_by(MR) {
-                let mut acc = [[F::zero(); NR]; MR];
-                for p in 0..kc {
-                    let brow: &[F; NR] = pack[p * NR..(p + 1) * NR].try_into().expect("NR wide");
-                    for (r, acc) in acc.iter_mut().enumerate() {
-                        // SAFETY: i0 + r < m and k0 + p < k.
-                        let av = unsafe { *a.add((i0 + r) * rsa + (k0 + p) * csa) };
-                        for (acc, &bv) in acc.iter_mut().zip(brow) {
-                            *acc = madd::<F, FMA>(av, bv, *acc);
-                        }
-                    }
-                }
-                for (r, acc) in acc.iter().enumerate() {
-                    // SAFETY: i0 + r < m and j0 + NR <= n <= ldc, within C.
-                    let crow =
-                        unsafe { std::slice::from_raw_parts_mut(cp.add((i0 + r) * ldc + j0), NR) };
-                    if add {
-                        crow.iter_mut().zip(acc).for_each(|(c, &v)| *c += v);
-                    } else {
-                        crow.copy_from_slice(acc);
-                    }
+                    pack[p * NR + jj] = F::zero();
                 }
             }
         }
-        // Edges: the rows below the last full tile and the columns right of it.
-        let edge = |i: usize, j: usize| {
-            let mut s = F::zero();
-            for p in k0..k0 + kc {
-                // SAFETY: i < m, p < k, j < n.
-                s = unsafe { madd::<F, FMA>(*a.add(i * rsa + p * csa), *b.add(b_at(p, j)), s) };
-            }
-            // SAFETY: i < m, j < n.
-            let c = unsafe { &mut *cp.add(i * ldc + j) };
-            *c = if add { *c + s } else { s };
-        };
-        for i in 0..m_full {
-            for j in n_full..n {
-                edge(i, j);
+    } else {
+        for p in 0..kc {
+            // SAFETY: row k0 + p < k, columns j0..j0 + width <= n.
+            let src = unsafe { std::slice::from_raw_parts(bp.add((k0 + p) * ldb + j0), width) };
+            let dst = &mut pack[p * NR..(p + 1) * NR];
+            dst[..width].copy_from_slice(src);
+            dst[width..].fill(F::zero());
+        }
+    }
+}
+
+/// The inner kernel: an `R x NR` tile of `C` held in registers while `p` runs
+/// through the packed panel. Writes (or adds) the first `width` columns.
+///
+/// # Safety
+/// `a` must address `R` rows of `panel.len() / NR` elements with the given
+/// strides, and `c` must address `R` rows of `width` elements, `ldc` apart.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn micro<F: Float, const FMA: bool, const R: usize>(
+    panel: &[F],
+    a: *const F,
+    rsa: usize,
+    csa: usize,
+    c: *mut F,
+    ldc: usize,
+    width: usize,
+    add: bool,
+) {
+    let mut acc = [[F::zero(); NR]; R];
+    for (p, brow) in panel.chunks_exact(NR).enumerate() {
+        let brow: &[F; NR] = brow.try_into().expect("NR wide");
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: row r < R, column p < kc of the caller's block of A.
+            let av = unsafe { *a.add(r * rsa + p * csa) };
+            for (acc, &bv) in acc.iter_mut().zip(brow) {
+                *acc = madd::<F, FMA>(av, bv, *acc);
             }
         }
-        for i in m_full..m {
-            for j in 0..n {
-                edge(i, j);
-            }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        // SAFETY: row r < R of the caller's tile of C, `width` columns.
+        let crow = unsafe { std::slice::from_raw_parts_mut(c.add(r * ldc), width) };
+        if add {
+            crow.iter_mut().zip(acc).for_each(|(c, &v)| *c += v);
+        } else {
+            crow.copy_from_slice(&acc[..width]);
         }
     }
 }

@@ -170,30 +170,11 @@ impl Optimizer {
         lr: f64,
         t: u64,
     ) -> bool {
-        let z = F::zero();
-        specialise(Rule::new(self, lr, t), |rule| {
-            // No early exit, so the loops vectorise.
-            let mut ok = true;
-            match (state.m.is_empty(), state.v.is_empty()) {
-                (true, _) => {
-                    for (&w, &g) in w.iter().zip(g) {
-                        ok &= rule.apply(w, g, z, z).0.is_finite();
-                    }
-                }
-                (false, true) => {
-                    for ((&w, &g), &m) in w.iter().zip(g).zip(&state.m) {
-                        ok &= rule.apply(w, g, m, z).0.is_finite();
-                    }
-                }
-                (false, false) => {
-                    let mv = state.m.iter().zip(&state.v);
-                    for ((&w, &g), (&m, &v)) in w.iter().zip(g).zip(mv) {
-                        ok &= rule.apply(w, g, m, v).0.is_finite();
-                    }
-                }
-            }
-            ok
-        })
+        match self.rule(lr, t) {
+            Rule::Sgd(r) => r.all_finite(w, g, state),
+            Rule::Momentum(r) => r.all_finite(w, g, state),
+            Rule::Adam(r) => r.all_finite(w, g, state),
+        }
     }
 
     /// Applies the step at time `t` (from 1) with learning rate `lr`.
@@ -205,111 +186,155 @@ impl Optimizer {
         lr: f64,
         t: u64,
     ) {
-        let z = F::zero();
-        specialise(Rule::new(self, lr, t), |rule| {
-            match (state.m.is_empty(), state.v.is_empty()) {
-                (true, _) => {
-                    for (w, &g) in w.iter_mut().zip(g) {
-                        *w = rule.apply(*w, g, z, z).0;
-                    }
-                }
-                (false, true) => {
-                    for ((w, &g), m) in w.iter_mut().zip(g).zip(&mut state.m) {
-                        (*w, *m, _) = rule.apply(*w, g, *m, z);
-                    }
-                }
-                (false, false) => {
-                    let mv = state.m.iter_mut().zip(&mut state.v);
-                    for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(mv) {
-                        (*w, *m, *v) = rule.apply(*w, g, *m, *v);
-                    }
-                }
-            }
-        })
+        match self.rule(lr, t) {
+            Rule::Sgd(r) => r.apply_all(w, g, state),
+            Rule::Momentum(r) => r.apply_all(w, g, state),
+            Rule::Adam(r) => r.apply_all(w, g, state),
+        }
     }
-}
 
-/// Calls `f(rule)` from a branch per variant, so that after inlining each copy
-/// of `f` knows its variant and `Rule::apply` folds to one formula: the loops
-/// in `f` then carry no per-element dispatch.
-#[inline(always)]
-fn specialise<F: Float, R>(rule: Rule<F>, f: impl FnOnce(Rule<F>) -> R) -> R {
-    match rule {
-        Rule::Sgd { .. } => f(rule),
-        Rule::Momentum { .. } => f(rule),
-        Rule::Adam { .. } => f(rule),
-    }
-}
-
-/// An optimiser's update rule with its constants for one step: the single
-/// definition shared by the finiteness check and the step itself.
-#[derive(Clone, Copy)]
-enum Rule<F> {
-    Sgd {
-        eta: F,
-    },
-    Momentum {
-        eta: F,
-        mu: F,
-        nesterov: bool,
-    },
-    Adam {
-        eta: F,
-        b1: F,
-        b2: F,
-        c1: F,
-        c2: F,
-        eps: F,
-    },
-}
-
-impl<F: Float> Rule<F> {
-    fn new(opt: &Optimizer, lr: f64, t: u64) -> Self {
+    /// The update rule with its constants for the step at time `t`.
+    fn rule<F: Float>(&self, lr: f64, t: u64) -> Rule<F> {
         let eta = F::from_f64(lr);
-        match *opt {
-            Optimizer::Sgd(o) if o.momentum == 0.0 => Rule::Sgd { eta },
-            Optimizer::Sgd(o) => Rule::Momentum {
+        match *self {
+            Optimizer::Sgd(o) if o.momentum == 0.0 => Rule::Sgd(SgdRule { eta }),
+            Optimizer::Sgd(o) => Rule::Momentum(MomentumRule {
                 eta,
                 mu: F::from_f64(o.momentum),
                 nesterov: o.nesterov,
-            },
+            }),
             Optimizer::Adam(o) => {
                 let t = t.min(i32::MAX as u64) as i32;
-                Rule::Adam {
+                Rule::Adam(AdamRule {
                     eta,
                     b1: F::from_f64(o.beta1),
                     b2: F::from_f64(o.beta2),
                     c1: F::from_f64(1.0 / (1.0 - o.beta1.powi(t))),
                     c2: F::from_f64(1.0 / (1.0 - o.beta2.powi(t))),
                     eps: F::from_f64(o.eps),
+                })
+            }
+        }
+    }
+}
+
+/// One update rule: `(w', m', v')` from `(w, g, m, v)`, element by element.
+/// This single definition serves both the finiteness check and the step;
+/// each rule is its own type, so the loops below are compiled per rule and
+/// carry no dispatch (they vectorise).
+trait Update<F: Float>: Copy {
+    /// The new weight and moments.
+    fn apply(self, w: F, g: F, m: F, v: F) -> (F, F, F);
+
+    /// Whether every updated weight would be finite. No early exit.
+    #[inline(always)]
+    fn all_finite(self, w: &[F], g: &[F], state: &Moments<F>) -> bool {
+        let z = F::zero();
+        let mut ok = true;
+        match (state.m.is_empty(), state.v.is_empty()) {
+            (true, _) => {
+                for (&w, &g) in w.iter().zip(g) {
+                    ok &= self.apply(w, g, z, z).0.is_finite();
+                }
+            }
+            (false, true) => {
+                for ((&w, &g), &m) in w.iter().zip(g).zip(&state.m) {
+                    ok &= self.apply(w, g, m, z).0.is_finite();
+                }
+            }
+            (false, false) => {
+                let mv = state.m.iter().zip(&state.v);
+                for ((&w, &g), (&m, &v)) in w.iter().zip(g).zip(mv) {
+                    ok &= self.apply(w, g, m, v).0.is_finite();
+                }
+            }
+        }
+        ok
+    }
+
+    /// Applies the update in place.
+    #[inline(always)]
+    fn apply_all(self, w: &mut [F], g: &[F], state: &mut Moments<F>) {
+        let z = F::zero();
+        match (state.m.is_empty(), state.v.is_empty()) {
+            (true, _) => {
+                for (w, &g) in w.iter_mut().zip(g) {
+                    *w = self.apply(*w, g, z, z).0;
+                }
+            }
+            (false, true) => {
+                for ((w, &g), m) in w.iter_mut().zip(g).zip(&mut state.m) {
+                    (*w, *m, _) = self.apply(*w, g, *m, z);
+                }
+            }
+            (false, false) => {
+                let mv = state.m.iter_mut().zip(&mut state.v);
+                for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(mv) {
+                    (*w, *m, *v) = self.apply(*w, g, *m, *v);
                 }
             }
         }
     }
+}
 
-    /// `(w', m', v')` from `(w, g, m, v)`.
+/// The rule of the step at hand.
+enum Rule<F> {
+    Sgd(SgdRule<F>),
+    Momentum(MomentumRule<F>),
+    Adam(AdamRule<F>),
+}
+
+/// `w' = w - eta g`.
+#[derive(Clone, Copy)]
+struct SgdRule<F> {
+    eta: F,
+}
+
+impl<F: Float> Update<F> for SgdRule<F> {
     #[inline(always)]
     fn apply(self, w: F, g: F, m: F, v: F) -> (F, F, F) {
-        match self {
-            Rule::Sgd { eta } => (w - eta * g, m, v),
-            Rule::Momentum { eta, mu, nesterov } => {
-                let m = mu * m + g;
-                let step = if nesterov { g + mu * m } else { m };
-                (w - eta * step, m, v)
-            }
-            Rule::Adam {
-                eta,
-                b1,
-                b2,
-                c1,
-                c2,
-                eps,
-            } => {
-                let m = b1 * m + (F::one() - b1) * g;
-                let v = b2 * v + (F::one() - b2) * g * g;
-                (w - eta * (m * c1) / ((v * c2).sqrt() + eps), m, v)
-            }
-        }
+        (w - self.eta * g, m, v)
+    }
+}
+
+/// `m' = mu m + g`, `w' = w - eta m'` (Nesterov: `w' = w - eta (g + mu m')`).
+#[derive(Clone, Copy)]
+struct MomentumRule<F> {
+    eta: F,
+    mu: F,
+    nesterov: bool,
+}
+
+impl<F: Float> Update<F> for MomentumRule<F> {
+    #[inline(always)]
+    fn apply(self, w: F, g: F, m: F, v: F) -> (F, F, F) {
+        let m = self.mu * m + g;
+        let step = if self.nesterov { g + self.mu * m } else { m };
+        (w - self.eta * step, m, v)
+    }
+}
+
+/// Adam with bias corrections `c1 = 1 / (1 - b1^t)`, `c2 = 1 / (1 - b2^t)`.
+#[derive(Clone, Copy)]
+struct AdamRule<F> {
+    eta: F,
+    b1: F,
+    b2: F,
+    c1: F,
+    c2: F,
+    eps: F,
+}
+
+impl<F: Float> Update<F> for AdamRule<F> {
+    #[inline(always)]
+    fn apply(self, w: F, g: F, m: F, v: F) -> (F, F, F) {
+        let m = self.b1 * m + (F::one() - self.b1) * g;
+        let v = self.b2 * v + (F::one() - self.b2) * g * g;
+        (
+            w - self.eta * (m * self.c1) / ((v * self.c2).sqrt() + self.eps),
+            m,
+            v,
+        )
     }
 }
 
