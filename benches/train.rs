@@ -129,21 +129,31 @@ fn main() {
         let a = Array2::from_shape_fn((n, n), |(i, j)| ((i + j) % 7) as f32 * 0.1);
         let b = Array2::from_shape_fn((n, n), |(i, j)| ((i * j) % 5) as f32 * 0.1);
         let mut c = Array2::<f32>::zeros((n, n));
-        let secs = median_secs(5, 1, || {
-            mlp::linalg::matmul(a.view(), b.view(), c.view_mut()).unwrap();
-            black_box(&c);
-        });
-        let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
-        println!(
-            "{:<52} {:>12.2} GFLOP/s ({:.1} ms)",
-            "sgemm 1024^3 (mlp::linalg::matmul, 1 thread)",
-            gflops,
-            secs * 1e3
-        );
+        for threads in [1, 2] {
+            mlp::set_num_threads(threads);
+            let secs = median_secs(5, 1, || {
+                mlp::linalg::matmul(a.view(), b.view(), c.view_mut()).unwrap();
+                black_box(&c);
+            });
+            let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
+            let name = format!("sgemm 1024^3 (mlp::linalg::matmul), {threads} thread(s)");
+            println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
+        }
+        mlp::set_num_threads(1);
     }
+    for threads in [1, 2] {
+        mlp::set_num_threads(threads);
+        w3_w4(&wants, threads);
+    }
+    mlp::set_num_threads(1);
+}
+
+fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
     if wants("W3") {
         let (x, y) = synthetic(60_000, 784, 10);
-        let mut net = network! { input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he };
+        let mut net = network! {
+            input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he
+        };
         let cfg = TrainConfig::new()
             .optimizer(Sgd::new(0.01))
             .batch(Batch::Mini(64))
@@ -152,11 +162,8 @@ fn main() {
             black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
         };
         let secs = median_secs(3, 1, &mut f);
-        report(
-            "W3 784-128-10 relu/softmax, batch 64, one epoch of 60k",
-            secs / (60_000.0 / 64.0),
-            64,
-        );
+        let name = format!("W3 784-128-10, batch 64, 60k epoch, {threads} thread(s)");
+        report(&name, secs / (60_000.0 / 64.0), 64);
     }
     if wants("W4") {
         let (x, y) = synthetic(8_192, 784, 10);
@@ -172,16 +179,11 @@ fn main() {
         };
         let secs = median_secs(3, 1, &mut f);
         let step = secs / (8_192.0 / 256.0);
-        report(
-            "W4 784-512-512-10, batch 256 (8192-sample epochs)",
-            step,
-            256,
-        );
+        let name = format!("W4 784-512-512-10, batch 256, {threads} thread(s)");
+        report(&name, step, 256);
         let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
-        println!(
-            "{:<52} {:>12.2} GFLOP/s (6 x params x samples)",
-            "W4 achieved",
-            6.0 * params * 256.0 / step / 1e9
-        );
+        let gflops = 6.0 * params * 256.0 / step / 1e9;
+        let name = format!("W4 achieved, {threads} thread(s)");
+        println!("{name:<52} {gflops:>12.2} GFLOP/s (6 x params x samples)");
     }
 }

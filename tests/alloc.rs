@@ -137,6 +137,23 @@ fn training_steps_do_not_allocate() {
     });
     assert_eq!(n, 0, "f64 128-64-10 network (fast products)");
 
+    // The same with two threads: handing work to the pool allocates nothing.
+    mlp::set_num_threads(2);
+    let (x, y) = data::<f32>(64, 256, 10);
+    let mut r = rng(6);
+    let l1 = Dense::<256, 128, _>::new(Relu, Init::HeNormal, &mut r);
+    let out = Dense::<128, 10, _>::new(Softmax, Init::XavierNormal, &mut r);
+    let mut net = Network::new(l1, out, CrossEntropy, r);
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+    let n = allocations(|| {
+        for _ in 0..50 {
+            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+        }
+    });
+    mlp::set_num_threads(1);
+    assert_eq!(n, 0, "f32 256-128-10 network on two threads");
+
     // Single-sample prediction runs on the stack.
     let mut r = rng(3);
     let l1 = Dense::<2, 4, _>::new(Relu, Init::HeNormal, &mut r);

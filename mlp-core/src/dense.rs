@@ -38,8 +38,8 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     delta: Vec<F>,
     /// `dL/dh_prev` of the last backward pass, `rows x IN`.
     grad_in: Vec<F>,
-    /// A packed panel of the right-hand operand, for the fast products.
-    pack: Vec<F>,
+    /// Packed panels of the right-hand operand, for the fast products.
+    pack: crate::gemm::Packs<F>,
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
@@ -90,7 +90,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
             h: Vec::new(),
             delta: Vec::new(),
             grad_in: Vec::new(),
-            pack: Vec::new(),
+            pack: Default::default(),
         }
     }
 

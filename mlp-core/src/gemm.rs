@@ -32,6 +32,14 @@ pub(crate) struct Gemm<'a, F> {
     pub b_trans: bool,
 }
 
+/// Scratch for two packed panels: one for the calling thread and one for the
+/// pool's worker. Grows once; steady-state products allocate nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Packs<F>([Vec<F>; 2]);
+
+/// Products with at least this many multiply-adds may be split over two threads.
+const PARALLEL_MIN: usize = 1 << 20;
+
 /// Depth of one block of `k`: a packed `KC x NR` panel of `B` (16 KiB in
 /// `f32`) stays in L1 while every row tile of `A` streams past it.
 const KC: usize = 256;
@@ -47,7 +55,7 @@ pub(crate) fn gemm<F: Float>(
     c: &mut [F],
     ldc: usize,
     accumulate: bool,
-    pack: &mut Vec<F>,
+    packs: &mut Packs<F>,
 ) {
     let Gemm {
         m,
@@ -77,18 +85,95 @@ pub(crate) fn gemm<F: Float>(
         assert!(b.len() >= b_needed, "B too short");
     }
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
-    crate::layer::ensure_len(pack, KC * NR);
+    let [pack0, pack1] = &mut packs.0;
+    crate::layer::ensure_len(pack0, KC * NR);
+    // Split the columns in two (at a multiple of NR) for the pool's worker.
+    let mid = (n / 2) / NR * NR;
+    if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN && mid > 0 {
+        crate::layer::ensure_len(pack1, KC * NR);
+        let right = Gemm {
+            n: n - mid,
+            b: if b_trans { &b[mid * ldb..] } else { &b[mid..] },
+            ..g
+        };
+        // Both halves address C through raw pointers: their columns interleave
+        // in memory but never overlap, and no `&mut` spans both.
+        let c_ptr = c.as_mut_ptr();
+        let right_job = RightHalf {
+            g: right,
+            // SAFETY: mid < n <= ldc, so the offset stays inside C.
+            c: SendPtr(unsafe { c_ptr.add(mid) }),
+            ldc,
+            accumulate,
+            pack: SendPtr(pack1.as_mut_ptr()),
+            pack_len: pack1.len(),
+        };
+        crate::pool::join(
+            // SAFETY: bounds checked above; the halves write disjoint columns.
+            || unsafe { dispatch(Gemm { n: mid, ..g }, c_ptr, ldc, accumulate, pack0) },
+            &|| right_job.run(),
+        );
+        return;
+    }
+    // SAFETY: bounds checked above.
+    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0) };
+}
+
+/// A raw pointer that may cross to the worker thread.
+#[derive(Clone, Copy)]
+struct SendPtr<F>(*mut F);
+// SAFETY: the pointee is only touched by one thread at a time (see `RightHalf`).
+unsafe impl<F> Send for SendPtr<F> {}
+// SAFETY: as above.
+unsafe impl<F> Sync for SendPtr<F> {}
+
+/// The right half of a split product, run by the pool's worker. `c` addresses
+/// the columns from `mid` on, which only this half writes, and `pack` is the
+/// worker's own panel; `join` keeps both alive until it is done.
+struct RightHalf<'a, F> {
+    g: Gemm<'a, F>,
+    c: SendPtr<F>,
+    ldc: usize,
+    accumulate: bool,
+    pack: SendPtr<F>,
+    pack_len: usize,
+}
+
+// SAFETY: see the struct's docs; `Gemm` holds shared slices of `F: Sync`.
+unsafe impl<F: Sync> Sync for RightHalf<'_, F> {}
+
+impl<F: Float> RightHalf<'_, F> {
+    fn run(&self) {
+        // SAFETY: the worker's panel is a live `Vec` of this length that only it uses.
+        let pack = unsafe { std::slice::from_raw_parts_mut(self.pack.0, self.pack_len) };
+        // SAFETY: bounds were checked for the whole product; this half writes
+        // only its own columns of C.
+        unsafe { dispatch(self.g, self.c.0, self.ldc, self.accumulate, pack) };
+    }
+}
+
+/// Chooses the AVX2 + FMA build when the CPU has it.
+///
+/// # Safety
+/// `c` must address an `m x n` block with row stride `ldc` that no other
+/// thread writes, and the operands must satisfy the bounds checked in [`gemm`].
+unsafe fn dispatch<F: Float>(
+    g: Gemm<'_, F>,
+    c: *mut F,
+    ldc: usize,
+    accumulate: bool,
+    pack: &mut [F],
+) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
-            // SAFETY: the CPU supports the features the function is compiled
-            // for, and the bounds were checked above.
+            // SAFETY: the CPU supports the features; bounds are the caller's promise.
             unsafe { gemm_avx2_fma(g, c, ldc, accumulate, pack) };
             return;
         }
     }
-    // SAFETY: bounds checked above.
+    // SAFETY: the caller's promise.
     unsafe { gemm_generic::<F, false>(g, c, ldc, accumulate, pack) };
 }
 
@@ -96,7 +181,7 @@ pub(crate) fn gemm<F: Float>(
 #[target_feature(enable = "avx2,fma")]
 unsafe fn gemm_avx2_fma<F: Float>(
     g: Gemm<'_, F>,
-    c: &mut [F],
+    c: *mut F,
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
@@ -119,7 +204,7 @@ fn madd<F: Float, const FMA: bool>(x: F, y: F, z: F) -> F {
 #[inline(always)]
 unsafe fn gemm_generic<F: Float, const FMA: bool>(
     g: Gemm<'_, F>,
-    c: &mut [F],
+    c: *mut F,
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
@@ -135,7 +220,7 @@ unsafe fn gemm_generic<F: Float, const FMA: bool>(
         ldb,
         b_trans,
     } = g;
-    let cp = c.as_mut_ptr();
+    let cp = c;
     if k == 0 {
         if !accumulate {
             for i in 0..m {
@@ -324,7 +409,7 @@ mod tests {
             ] {
                 let want = naive(g);
                 let mut c = vec![7.0; m * n];
-                let mut pack = Vec::new();
+                let mut pack = Packs::default();
                 gemm(g, &mut c, n, false, &mut pack);
                 for (x, y) in c.iter().zip(&want) {
                     assert!((x - y).abs() < 1e-12, "{m}x{n}x{k}");
@@ -344,7 +429,7 @@ pub(crate) fn affine<F: Float>(
     x: &[F],
     w: &[F],
     b: &[F],
-    pack: &mut Vec<F>,
+    packs: &mut Packs<F>,
     a: &mut [F],
     n_in: usize,
     n_out: usize,
@@ -364,7 +449,7 @@ pub(crate) fn affine<F: Float>(
         ldb: n_in,
         b_trans: true,
     };
-    gemm(g, a, n_out, true, pack);
+    gemm(g, a, n_out, true, packs);
 }
 
 /// `gw = scale delta^T x` and `gb = scale sum_r delta[r, :]` through [`gemm`].
@@ -377,7 +462,7 @@ pub(crate) fn grad_params<F: Float>(
     n_in: usize,
     n_out: usize,
     scale: F,
-    pack: &mut Vec<F>,
+    packs: &mut Packs<F>,
 ) {
     let rows = delta.len() / n_out;
     let g = Gemm {
@@ -391,7 +476,7 @@ pub(crate) fn grad_params<F: Float>(
         ldb: n_in,
         b_trans: false,
     };
-    gemm(g, gw, n_in, false, pack);
+    gemm(g, gw, n_in, false, packs);
     gb.fill(F::zero());
     for d in delta.chunks_exact(n_out) {
         gb.iter_mut().zip(d).for_each(|(g, &d)| *g += d);
@@ -406,7 +491,7 @@ pub(crate) fn grad_input<F: Float>(
     gx: &mut [F],
     n_in: usize,
     n_out: usize,
-    pack: &mut Vec<F>,
+    packs: &mut Packs<F>,
 ) {
     let rows = delta.len() / n_out;
     let g = Gemm {
@@ -420,11 +505,12 @@ pub(crate) fn grad_input<F: Float>(
         ldb: n_in,
         b_trans: false,
     };
-    gemm(g, gx, n_in, false, pack);
+    gemm(g, gx, n_in, false, packs);
 }
 
 #[cfg(test)]
 mod layer_tests {
+    use super::Packs;
     use crate::kernels;
 
     /// The fast layer products agree with the reference loops of `kernels.rs`
@@ -451,7 +537,7 @@ mod layer_tests {
         };
         let (mut a_ref, mut a_fast) = (vec![0.0; rows * n_out], vec![0.0; rows * n_out]);
         kernels::affine(&x, &w, &b, &mut a_ref, n_in, n_out);
-        let mut pack = Vec::new();
+        let mut pack = Packs::default();
         super::affine(&x, &w, &b, &mut pack, &mut a_fast, n_in, n_out);
         close(&a_ref, &a_fast);
         let (mut gw_ref, mut gb_ref) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
@@ -473,5 +559,39 @@ mod layer_tests {
         kernels::grad_input(&delta, &w, &mut gx_ref, n_in, n_out);
         super::grad_input(&delta, &w, &mut gx_fast, n_in, n_out, &mut pack);
         close(&gx_ref, &gx_fast);
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+
+    /// Split over two threads, a large product gives the same bits as on one.
+    #[test]
+    fn two_threads_give_identical_bits() {
+        let (m, n, k) = (70, 300, 130);
+        assert!(m * n * k >= PARALLEL_MIN);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let g = Gemm {
+            m,
+            n,
+            k,
+            a: &a,
+            rsa: k,
+            csa: 1,
+            b: &b,
+            ldb: n,
+            b_trans: false,
+        };
+        let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
+        let mut packs = Packs::default();
+        crate::layer::ensure_len(&mut packs.0[0], KC * NR);
+        // SAFETY: `one` is m x n with row stride n; the operands match the shape.
+        unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0]) };
+        crate::set_num_threads(2);
+        gemm(g, &mut two, n, false, &mut packs);
+        crate::set_num_threads(1);
+        assert_eq!(one, two);
     }
 }

@@ -46,6 +46,7 @@ pub mod loss;
 mod network;
 pub mod optim;
 pub mod perceptron;
+mod pool;
 mod trace;
 mod train;
 
@@ -65,6 +66,7 @@ pub use layer::{
 pub use loss::{Bce, CrossEntropy, DeltaFor, ElementLoss, Hinge, Huber, Loss, LossFor, Mae, Mse};
 pub use network::{Network, Rng, rng};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
+pub use pool::{num_threads, set_num_threads};
 pub use trace::{GRAD_CHECK_FLOOR, GradCheck, LayerTrace, Trace};
 pub use train::{
     Batch, Clip, Control, EarlyStopping, EpochRecord, History, LayerStats, TrainConfig,

@@ -40,7 +40,7 @@ pub fn matmul<F: Float>(
         c.as_slice_mut().ok_or_else(layout)?,
         n,
         false,
-        &mut Vec::new(),
+        &mut Default::default(),
     );
     Ok(())
 }

@@ -1,0 +1,136 @@
+//! A minimal persistent thread pool for splitting large matrix products.
+//!
+//! Opt-in: by default every product runs on the calling thread. With
+//! [`set_num_threads`]`(2)`, products of at least 2^20 multiply-adds split
+//! their column panels between the caller and one persistent worker. Each
+//! element of the result is still computed by one thread in the same order, so
+//! results are bit-identical whatever the thread count. Handing a job to the
+//! worker allocates nothing.
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+static THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Sets how many threads large matrix products may use: 1 (the default) or 2.
+/// Larger values are treated as 2 (the engine splits work in two).
+pub fn set_num_threads(n: usize) {
+    THREADS.store(n.clamp(1, 2), Ordering::Relaxed);
+}
+
+/// The number of threads large products use.
+pub fn num_threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
+}
+
+/// A job for the worker: a borrowed closure with its lifetime erased. The
+/// caller of [`join`] waits until the worker has finished with it.
+#[derive(Clone, Copy)]
+struct Job(*const (dyn Fn() + Sync));
+
+// SAFETY: the pointee is `Sync`, and `join` keeps it alive until the worker is done.
+unsafe impl Send for Job {}
+
+const IDLE: u8 = 0;
+const POSTED: u8 = 1;
+const DONE: u8 = 2;
+
+/// How long an idle worker (and a waiting caller) spin before sleeping: long
+/// enough to cover the gap between the products of one training step.
+const SPINS: u32 = 1 << 16;
+
+struct Worker {
+    /// `IDLE` -> `POSTED` (by `join`) -> `DONE` (by the worker) -> `IDLE` (by `join`).
+    state: AtomicU8,
+    job: Mutex<Option<Job>>,
+    wake: Condvar,
+}
+
+fn worker() -> &'static Worker {
+    static WORKER: OnceLock<&'static Worker> = OnceLock::new();
+    WORKER.get_or_init(|| {
+        let w: &'static Worker = Box::leak(Box::new(Worker {
+            state: AtomicU8::new(IDLE),
+            job: Mutex::new(None),
+            wake: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("mlp-worker".into())
+            .spawn(move || run_worker(w))
+            .expect("spawn the mlp worker thread");
+        w
+    })
+}
+
+fn run_worker(w: &'static Worker) -> ! {
+    loop {
+        // Spin for a while, then sleep until a job is posted.
+        let mut spins = 0;
+        while w.state.load(Ordering::Acquire) != POSTED {
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                let guard = w.job.lock().unwrap_or_else(|e| e.into_inner());
+                if w.state.load(Ordering::Acquire) != POSTED {
+                    drop(w.wake.wait(guard).unwrap_or_else(|e| e.into_inner()));
+                }
+            }
+        }
+        let job = w.job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(job) = job {
+            // SAFETY: `join` keeps the closure alive until the state is `DONE`.
+            unsafe { (*job.0)() };
+        }
+        w.state.store(DONE, Ordering::Release);
+    }
+}
+
+/// Runs `a` on the calling thread and `b` on the worker, and returns when both
+/// are done. Runs both here when the pool is off or already in use by another
+/// thread.
+pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
+    static BUSY: Mutex<()> = Mutex::new(());
+    let guard = if num_threads() < 2 {
+        None
+    } else {
+        BUSY.try_lock().ok()
+    };
+    let Some(_busy) = guard else {
+        a();
+        b();
+        return;
+    };
+    let w = worker();
+    // SAFETY (lifetime erasure): `Wait` below blocks, even while unwinding,
+    // until the worker has finished running `b`.
+    let job = Job(unsafe {
+        std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(b)
+    });
+    {
+        let mut slot = w.job.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(job);
+        w.state.store(POSTED, Ordering::Release);
+        w.wake.notify_one();
+    }
+    let _wait = Wait(w);
+    a();
+}
+
+/// Waits for the worker to report `DONE`, then resets the state to `IDLE`.
+struct Wait(&'static Worker);
+
+impl Drop for Wait {
+    fn drop(&mut self) {
+        let mut spins = 0u32;
+        while self.0.state.load(Ordering::Acquire) != DONE {
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        self.0.state.store(IDLE, Ordering::Release);
+    }
+}
