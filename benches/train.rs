@@ -146,6 +146,35 @@ fn main() {
         w3_w4(&wants, threads);
     }
     mlp::set_num_threads(1);
+    if wants("mnist") {
+        mnist();
+    }
+}
+
+/// Nielsen's configuration on real MNIST, when `../shared/data/mnist` exists:
+/// 784-30-10 sigmoid, quadratic cost, SGD eta 3.0, mini-batches of 10.
+fn mnist() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist");
+    let Ok(data) = mlp::data::mnist::load::<f32>(dir) else {
+        println!("mnist: skipped, no MNIST at {dir}");
+        return;
+    };
+    let y = mlp::data::one_hot::<f32>(&data.train_labels, 10).unwrap();
+    let mut net = network! {
+        input 784 => dense 30 sigmoid => dense 10 sigmoid; loss mse; init normal(1.0); seed 1
+    };
+    let cfg = TrainConfig::new()
+        .epochs(1)
+        .batch(Batch::Mini(10))
+        .optimizer(Sgd::new(3.0));
+    let secs = median_secs(3, 1, || {
+        black_box(net.fit(data.train_x.view(), y.view(), &cfg).unwrap());
+    });
+    let name = "MNIST 784-30-10 (Nielsen), batch 10, one epoch";
+    println!(
+        "{name:<52} {secs:>12.3} s/epoch {:>14.0} samples/s",
+        60_000.0 / secs
+    );
 }
 
 fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {

@@ -1,4 +1,7 @@
-//! Data helpers: one-hot targets, class predictions, splits and scaling.
+//! Data helpers: one-hot targets, class predictions, splits, scaling, and
+//! readers for the reference data sets.
+
+pub mod mnist;
 
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
