@@ -6,8 +6,31 @@
 
 use mlp::prelude::*;
 use ndarray::Array2;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// Tracks live and peak heap bytes, for the memory report.
+struct Tracking;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Tracking {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Tracking = Tracking;
 
 /// Median seconds per call of `f`, over `samples` samples of `iters` calls
 /// each, after one warm-up sample.
@@ -149,6 +172,52 @@ fn main() {
     if wants("mnist") {
         mnist();
     }
+    if wants("memory") {
+        memory();
+    }
+}
+
+/// Peak heap bytes of training (network, buffers, optimiser state), against
+/// the model `parameters + gradients + optimiser state + one batch of
+/// activations`, where a batch of activations is `a`, `h` and `delta` of every
+/// layer plus the gathered inputs and targets, in the network's float type.
+fn memory() {
+    fn measure<const I: usize, const H: usize, const O: usize>(batch: usize, adam: bool) {
+        let (x, y) = synthetic(batch, I, O);
+        let cfg = if adam {
+            TrainConfig::new().optimizer(Adam::default())
+        } else {
+            TrainConfig::new().optimizer(Sgd::new(0.01))
+        };
+        let base = LIVE.load(Ordering::Relaxed);
+        PEAK.store(base, Ordering::Relaxed);
+        let mut r = mlp::rng(0);
+        let l1 = Dense::<I, H, _>::new(Relu, Init::HeNormal, &mut r);
+        let out = Dense::<H, O, _>::new(Softmax, Init::XavierNormal, &mut r);
+        let mut net = Network::new(l1, out, CrossEntropy, r);
+        for _ in 0..3 {
+            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
+        }
+        let peak = PEAK.load(Ordering::Relaxed) - base;
+        let params = I * H + H + H * O + O;
+        let state = if adam { 2 * params } else { 0 };
+        let activations = batch * (3 * (H + O) + I + O);
+        let model = 4 * (2 * params + state + activations);
+        let name = format!(
+            "memory {I}-{H}-{O}, batch {batch}, {}",
+            if adam { "Adam" } else { "SGD" }
+        );
+        println!(
+            "{name:<52} {:>9.2} MB peak, model {:.2} MB ({:+.1}%)",
+            peak as f64 / 1e6,
+            model as f64 / 1e6,
+            100.0 * (peak as f64 / model as f64 - 1.0)
+        );
+        drop(net);
+    }
+    measure::<784, 128, 10>(64, false);
+    measure::<784, 128, 10>(64, true);
+    measure::<784, 512, 10>(256, false);
 }
 
 /// Nielsen's configuration on real MNIST, when `../shared/data/mnist` exists:
