@@ -247,7 +247,8 @@ fn mnist() {
 }
 
 fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
-    if wants("W3") {
+    let name = format!("W3 784-128-10, batch 64, 60k epoch, {threads} thread(s)");
+    if wants(&name) {
         let (x, y) = synthetic(60_000, 784, 10);
         let mut net = network! {
             input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he
@@ -260,10 +261,10 @@ fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
             black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
         };
         let secs = median_secs(3, 1, &mut f);
-        let name = format!("W3 784-128-10, batch 64, 60k epoch, {threads} thread(s)");
         report(&name, secs / (60_000.0 / 64.0), 64);
     }
-    if wants("W4") {
+    let name = format!("W4 784-512-512-10, batch 256, {threads} thread(s)");
+    if wants(&name) {
         let (x, y) = synthetic(8_192, 784, 10);
         let mut net = network! {
             input 784 => dense 512 relu => dense 512 relu => dense 10 softmax; loss cross_entropy; init he
@@ -277,7 +278,6 @@ fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
         };
         let secs = median_secs(3, 1, &mut f);
         let step = secs / (8_192.0 / 256.0);
-        let name = format!("W4 784-512-512-10, batch 256, {threads} thread(s)");
         report(&name, step, 256);
         let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
         let gflops = 6.0 * params * 256.0 / step / 1e9;

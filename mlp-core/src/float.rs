@@ -18,7 +18,15 @@ mod sealed {
     note = "networks compute in `f32` (the default) or `f64`"
 )]
 pub trait Float:
-    NdFloat + num_traits::Float + Default + sealed::Sealed + std::iter::Sum + Send + Sync + 'static
+    NdFloat
+    + num_traits::Float
+    + Default
+    + sealed::Sealed
+    + crate::gemm::Kernel
+    + std::iter::Sum
+    + Send
+    + Sync
+    + 'static
 {
     /// `"f32"` or `"f64"`, as PyTorch and safetensors spell the dtype.
     const NAME: &'static str;
