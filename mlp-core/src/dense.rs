@@ -150,7 +150,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         if Self::FAST {
             crate::gemm::affine(&x[..rows * IN], w, b, &mut self.pack, a, IN, OUT);
         } else {
-            kernels::affine(&x[..rows * IN], w, b, a, IN, OUT);
+            kernels::affine::<F, IN, OUT>(&x[..rows * IN], w, b, a);
         }
         self.act.forward(a, h, OUT);
         h
@@ -233,7 +233,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
                 &mut self.pack,
             );
         } else {
-            kernels::grad_params(delta, &x[..rows * IN], gw, gb, IN, OUT, scale);
+            kernels::grad_params::<F, IN, OUT>(delta, &x[..rows * IN], gw, gb, scale);
         }
         if !need_grad_in {
             return &[];
@@ -244,7 +244,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         if Self::FAST {
             crate::gemm::grad_input(delta, w, gx, IN, OUT, &mut self.pack);
         } else {
-            kernels::grad_input(delta, w, gx, IN, OUT);
+            kernels::grad_input::<F, IN, OUT>(delta, w, gx);
         }
         gx
     }

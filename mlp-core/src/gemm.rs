@@ -879,13 +879,13 @@ mod layer_tests {
             assert!(worst < 1e-12, "{worst:e}");
         };
         let (mut a_ref, mut a_fast) = (vec![0.0; rows * n_out], vec![0.0; rows * n_out]);
-        kernels::affine(&x, &w, &b, &mut a_ref, n_in, n_out);
+        kernels::affine::<_, 70, 45>(&x, &w, &b, &mut a_ref);
         let mut pack = Packs::default();
         super::affine(&x, &w, &b, &mut pack, &mut a_fast, n_in, n_out);
         close(&a_ref, &a_fast);
         let (mut gw_ref, mut gb_ref) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
         let (mut gw_fast, mut gb_fast) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
-        kernels::grad_params(&delta, &x, &mut gw_ref, &mut gb_ref, n_in, n_out, 0.5);
+        kernels::grad_params::<_, 70, 45>(&delta, &x, &mut gw_ref, &mut gb_ref, 0.5);
         super::grad_params(
             &delta,
             &x,
@@ -899,7 +899,7 @@ mod layer_tests {
         close(&gw_ref, &gw_fast);
         close(&gb_ref, &gb_fast);
         let (mut gx_ref, mut gx_fast) = (vec![0.0; rows * n_in], vec![0.0; rows * n_in]);
-        kernels::grad_input(&delta, &w, &mut gx_ref, n_in, n_out);
+        kernels::grad_input::<_, 70, 45>(&delta, &w, &mut gx_ref);
         super::grad_input(&delta, &w, &mut gx_fast, n_in, n_out, &mut pack);
         close(&gx_ref, &gx_fast);
     }

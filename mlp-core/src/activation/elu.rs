@@ -46,7 +46,7 @@ impl<F: Float> ElementwiseDerivative<F> for Elu {
         if x > F::zero() {
             F::one()
         } else {
-            c::<F>(self.alpha) * x.exp()
+            c::<F>(self.alpha) * x.vexp()
         }
     }
 }

@@ -166,18 +166,16 @@ elementwise_activation!(
 /// either sign of `x`.
 #[inline(always)]
 pub(crate) fn logistic<F: Float>(x: F) -> F {
-    if x >= F::zero() {
-        F::one() / (F::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (F::one() + e)
-    }
+    // One exponential, e^-|x| <= 1, for either sign; no branch, so it vectorises.
+    let e = (-x.abs()).vexp();
+    let (pos, neg) = (F::one() / (F::one() + e), e / (F::one() + e));
+    if x >= F::zero() { pos } else { neg }
 }
 
 /// `ln(1 + e^x)` without overflow: `max(x, 0) + ln(1 + e^-|x|)`.
 #[inline(always)]
 pub(crate) fn softplus<F: Float>(x: F) -> F {
-    x.max(F::zero()) + (-x.abs()).exp().ln_1p()
+    x.max(F::zero()) + (-x.abs()).vexp().ln_1p()
 }
 
 #[cfg(test)]

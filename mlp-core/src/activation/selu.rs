@@ -36,7 +36,7 @@ impl<F: Float> ElementwiseDerivative<F> for Selu {
         if x > F::zero() {
             lambda
         } else {
-            lambda * c::<F>(SELU_ALPHA) * x.exp()
+            lambda * c::<F>(SELU_ALPHA) * x.vexp()
         }
     }
 }

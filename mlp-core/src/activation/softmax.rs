@@ -20,7 +20,7 @@ impl<F: Float> Activation<F> for Softmax {
             let max = a.iter().copied().fold(F::neg_infinity(), F::max);
             let mut sum = F::zero();
             for (h, &a) in h.iter_mut().zip(a) {
-                *h = (a - max).exp();
+                *h = (a - max).vexp();
                 sum += *h;
             }
             let inv = F::one() / sum;

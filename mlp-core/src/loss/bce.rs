@@ -29,7 +29,7 @@ impl<F: Float> LossFor<F, Sigmoid> for Bce {
     fn total(&self, _act: &Sigmoid, a: &[F], _h: &[F], y: &[F], _width: usize) -> F {
         a.iter()
             .zip(y)
-            .map(|(&a, &y)| a.max(F::zero()) - a * y + (-a.abs()).exp().ln_1p())
+            .map(|(&a, &y)| a.max(F::zero()) - a * y + (-a.abs()).vexp().ln_1p())
             .sum()
     }
 }

@@ -37,7 +37,7 @@ impl<F: Float> LossFor<F, Softmax> for CrossEntropy {
         let mut total = F::zero();
         for (a, y) in a.chunks_exact(width).zip(y.chunks_exact(width)) {
             let max = a.iter().copied().fold(F::neg_infinity(), F::max);
-            let lse = max + a.iter().map(|&a| (a - max).exp()).sum::<F>().ln();
+            let lse = max + a.iter().map(|&a| (a - max).vexp()).sum::<F>().ln();
             total += a.iter().zip(y).map(|(&a, &y)| y * (lse - a)).sum::<F>();
         }
         total
