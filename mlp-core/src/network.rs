@@ -130,6 +130,18 @@ where
                 None => dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s),
             }
         }
+        if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) {
+            // Standard layout (the usual case): plain slice copies, no views.
+            let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
+            for ((i, xd), yd) in idx
+                .zip(xb.chunks_exact_mut(ni))
+                .zip(yb.chunks_exact_mut(no))
+            {
+                xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
+                yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
+            }
+            return rows;
+        }
         for (k, i) in idx.enumerate() {
             copy_row(&mut self.xb[k * ni..(k + 1) * ni], x.row(i));
             copy_row(&mut self.yb[k * no..(k + 1) * no], y.row(i));
