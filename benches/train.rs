@@ -141,6 +141,7 @@ fn main() {
         .collect();
     let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
 
+    baselines(&wants);
     if wants("W1") || wants("W2") {
         xor_benches!(f32, sigmoid, "f32 sigmoid");
         xor_benches!(f32, relu, "f32 relu");
@@ -283,5 +284,188 @@ fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
         let gflops = 6.0 * params * 256.0 / step / 1e9;
         let name = format!("W4 achieved, {threads} thread(s)");
         println!("{name:<52} {gflops:>12.2} GFLOP/s (6 x params x samples)");
+    }
+}
+
+/// The textbook loop in plain ndarray (`dot` is matrixmultiply's sgemm), the
+/// baseline the performance issue compares against, measured in this run.
+/// It allocates its temporaries every step, as such loops do.
+mod plain {
+    use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+    /// A two-layer network: `W1` (hidden x in), `b1`, `W2` (out x hidden), `b2`.
+    pub struct Net {
+        pub w1: Array2<f32>,
+        pub b1: Array1<f32>,
+        pub w2: Array2<f32>,
+        pub b2: Array1<f32>,
+    }
+
+    impl Net {
+        pub fn new(n_in: usize, hidden: usize, out: usize) -> Self {
+            let w = |r: usize, c: usize, s: f32| {
+                Array2::from_shape_fn((r, c), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * s - 5.0 * s)
+            };
+            Net {
+                w1: w(hidden, n_in, 0.02),
+                b1: Array1::zeros(hidden),
+                w2: w(out, hidden, 0.05),
+                b2: Array1::zeros(out),
+            }
+        }
+
+        /// One SGD step: `sigmoid` hidden (or `relu`), `sigmoid` + bce or
+        /// `softmax` + cross-entropy output (both with delta `h - y`).
+        pub fn step(
+            &mut self,
+            x: ArrayView2<'_, f32>,
+            y: ArrayView2<'_, f32>,
+            lr: f32,
+            relu_softmax: bool,
+        ) {
+            let n = x.nrows() as f32;
+            let a1 = x.dot(&self.w1.t()) + &self.b1;
+            let h1 = if relu_softmax {
+                a1.mapv(|v| v.max(0.0))
+            } else {
+                a1.mapv(|v| 1.0 / (1.0 + (-v).exp()))
+            };
+            let a2 = h1.dot(&self.w2.t()) + &self.b2;
+            let h2 = if relu_softmax {
+                let mut e = a2;
+                for mut row in e.rows_mut() {
+                    let m = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - m).exp());
+                    let s = row.sum();
+                    row /= s;
+                }
+                e
+            } else {
+                a2.mapv(|v| 1.0 / (1.0 + (-v).exp()))
+            };
+            let d2 = (&h2 - &y) / n;
+            let d1 = if relu_softmax {
+                d2.dot(&self.w2) * h1.mapv(|h| if h > 0.0 { 1.0 } else { 0.0 })
+            } else {
+                d2.dot(&self.w2) * h1.mapv(|h| h * (1.0 - h))
+            };
+            self.w2.scaled_add(-lr, &d2.t().dot(&h1));
+            self.b2.scaled_add(-lr, &d2.sum_axis(Axis(0)));
+            self.w1.scaled_add(-lr, &d1.t().dot(&x));
+            self.b1.scaled_add(-lr, &d1.sum_axis(Axis(0)));
+        }
+    }
+}
+
+/// The machine's single-thread FMA peak, measured now: twelve independent
+/// chains of 8-lane fused multiply-adds (two FMA units, four-cycle latency).
+#[cfg(target_arch = "x86_64")]
+fn fma_peak_gflops() -> Option<f64> {
+    #[target_feature(enable = "avx2,fma")]
+    fn chains(iters: usize) -> f32 {
+        use std::arch::x86_64::*;
+        let mut acc = [_mm256_set1_ps(0.0); 12];
+        let (x, y) = (_mm256_set1_ps(0.999), _mm256_set1_ps(0.001));
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm256_fmadd_ps(*a, x, y);
+            }
+        }
+        let mut s = _mm256_setzero_ps();
+        for a in acc {
+            s = _mm256_add_ps(s, a);
+        }
+        let mut out = [0f32; 8];
+        // SAFETY: `out` holds eight floats.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), s) };
+        out.iter().sum()
+    }
+    if !(std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"))
+    {
+        return None;
+    }
+    let iters = 10_000_000;
+    // SAFETY: the CPU has AVX2 and FMA (checked above).
+    let secs = median_secs(5, 1, || {
+        black_box(unsafe { chains(black_box(iters)) });
+    });
+    Some(12.0 * 16.0 * iters as f64 / secs / 1e9)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn fma_peak_gflops() -> Option<f64> {
+    None
+}
+
+/// The plain ndarray loop on W1, W2 and W3, and matrixmultiply's sgemm.
+fn baselines(wants: &dyn Fn(&str) -> bool) {
+    let (x, y) = xor::<f32>();
+    if wants("plain W1") {
+        let mut net = plain::Net::new(2, 4, 1);
+        let mut f = || net.step(x.view(), y.view(), 0.5, false);
+        let iters = calibrate(Duration::from_millis(200), &mut f);
+        report(
+            "plain ndarray W1 XOR 2-4-1 f32 sigmoid full batch",
+            median_secs(7, iters, &mut f),
+            4,
+        );
+    }
+    if wants("plain W2") {
+        let mut net = plain::Net::new(2, 4, 1);
+        let mut f = || {
+            for r in 0..4 {
+                net.step(
+                    x.slice(ndarray::s![r..r + 1, ..]),
+                    y.slice(ndarray::s![r..r + 1, ..]),
+                    0.5,
+                    false,
+                );
+            }
+        };
+        let iters = calibrate(Duration::from_millis(200), &mut f);
+        report(
+            "plain ndarray W2 XOR 2-4-1 f32 sigmoid stochastic",
+            median_secs(7, iters, &mut f) / 4.0,
+            1,
+        );
+    }
+    if wants("plain W3") {
+        let (x, y) = synthetic(60_000, 784, 10);
+        let mut net = plain::Net::new(784, 128, 10);
+        let mut rng = mlp::rng(0);
+        let mut order: Vec<usize> = (0..60_000).collect();
+        let secs = median_secs(3, 1, || {
+            use rand::seq::SliceRandom;
+            order.shuffle(&mut rng);
+            for idx in order.chunks(64) {
+                let xb = x.select(ndarray::Axis(0), idx);
+                let yb = y.select(ndarray::Axis(0), idx);
+                net.step(xb.view(), yb.view(), 0.01, true);
+            }
+        });
+        report(
+            "plain ndarray W3 784-128-10, batch 64, 1 thread",
+            secs / (60_000.0 / 64.0),
+            64,
+        );
+    }
+    if wants("plain sgemm") {
+        let n = 1024;
+        let a = Array2::from_shape_fn((n, n), |(i, j)| ((i + j) % 7) as f32 * 0.1);
+        let b = Array2::from_shape_fn((n, n), |(i, j)| ((i * j) % 5) as f32 * 0.1);
+        let mut c = Array2::<f32>::zeros((n, n));
+        let secs = median_secs(5, 1, || {
+            ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+            black_box(&c);
+        });
+        let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
+        let name = "plain ndarray sgemm 1024^3 (matrixmultiply), 1 thread";
+        println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
+    }
+    if wants("peak") {
+        if let Some(g) = fma_peak_gflops() {
+            let name = "machine FMA peak (AVX2, 1 thread)";
+            println!("{name:<52} {g:>12.2} GFLOP/s");
+        }
     }
 }
