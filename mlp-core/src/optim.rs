@@ -160,41 +160,10 @@ impl Optimizer {
         }
     }
 
-    /// Whether the step at time `t` (from 1) with learning rate `lr` keeps
-    /// every value finite. Reads only, so a failed check leaves no trace.
-    pub(crate) fn step_is_finite<F: Float>(
-        &self,
-        w: &[F],
-        g: &[F],
-        state: &Moments<F>,
-        lr: f64,
-        t: u64,
-    ) -> bool {
-        match self.rule(lr, t) {
-            Rule::Sgd(r) => r.all_finite(w, g, state),
-            Rule::Momentum(r) => r.all_finite(w, g, state),
-            Rule::Adam(r) => r.all_finite(w, g, state),
-        }
-    }
-
-    /// Applies the step at time `t` (from 1) with learning rate `lr`.
-    pub(crate) fn step<F: Float>(
-        &self,
-        w: &mut [F],
-        g: &[F],
-        state: &mut Moments<F>,
-        lr: f64,
-        t: u64,
-    ) {
-        match self.rule(lr, t) {
-            Rule::Sgd(r) => r.apply_all(w, g, state),
-            Rule::Momentum(r) => r.apply_all(w, g, state),
-            Rule::Adam(r) => r.apply_all(w, g, state),
-        }
-    }
-
-    /// The update rule with its constants for the step at time `t`.
-    fn rule<F: Float>(&self, lr: f64, t: u64) -> Rule<F> {
+    /// The update rule with its constants for the step at time `t` (from 1)
+    /// with learning rate `lr`; computed once per step, then applied to every
+    /// parameter tensor.
+    pub(crate) fn rule<F: Float>(&self, lr: f64, t: u64) -> Rule<F> {
         let eta = F::from_f64(lr);
         match *self {
             Optimizer::Sgd(o) if o.momentum == 0.0 => Rule::Sgd(SgdRule { eta }),
@@ -278,15 +247,39 @@ trait Update<F: Float>: Copy {
 }
 
 /// The rule of the step at hand.
-enum Rule<F> {
+#[derive(Clone, Copy)]
+pub(crate) enum Rule<F> {
     Sgd(SgdRule<F>),
     Momentum(MomentumRule<F>),
     Adam(AdamRule<F>),
 }
 
+impl<F: Float> Rule<F> {
+    /// Whether the step keeps every value of this tensor finite. Reads only,
+    /// so a failed check leaves no trace.
+    #[inline]
+    pub(crate) fn step_is_finite(self, w: &[F], g: &[F], state: &Moments<F>) -> bool {
+        match self {
+            Rule::Sgd(r) => r.all_finite(w, g, state),
+            Rule::Momentum(r) => r.all_finite(w, g, state),
+            Rule::Adam(r) => r.all_finite(w, g, state),
+        }
+    }
+
+    /// Applies the step to this tensor.
+    #[inline]
+    pub(crate) fn step(self, w: &mut [F], g: &[F], state: &mut Moments<F>) {
+        match self {
+            Rule::Sgd(r) => r.apply_all(w, g, state),
+            Rule::Momentum(r) => r.apply_all(w, g, state),
+            Rule::Adam(r) => r.apply_all(w, g, state),
+        }
+    }
+}
+
 /// `w' = w - eta g`.
 #[derive(Clone, Copy)]
-struct SgdRule<F> {
+pub(crate) struct SgdRule<F> {
     eta: F,
 }
 
@@ -299,7 +292,7 @@ impl<F: Float> Update<F> for SgdRule<F> {
 
 /// `m' = mu m + g`, `w' = w - eta m'` (Nesterov: `w' = w - eta (g + mu m')`).
 #[derive(Clone, Copy)]
-struct MomentumRule<F> {
+pub(crate) struct MomentumRule<F> {
     eta: F,
     mu: F,
     nesterov: bool,
@@ -316,7 +309,7 @@ impl<F: Float> Update<F> for MomentumRule<F> {
 
 /// Adam with bias corrections `c1 = 1 / (1 - b1^t)`, `c2 = 1 / (1 - b2^t)`.
 #[derive(Clone, Copy)]
-struct AdamRule<F> {
+pub(crate) struct AdamRule<F> {
     eta: F,
     b1: F,
     b2: F,
@@ -406,7 +399,7 @@ mod tests {
             let mut s = Moments::default();
             opt.prepare(&mut s, 2);
             for t in 1..=2 {
-                opt.step(&mut w, &g, &mut s, opt.lr(), t);
+                opt.rule::<f64>(opt.lr(), t).step(&mut w, &g, &mut s);
             }
             w
         };

@@ -552,15 +552,16 @@ where
         // Check the step, then take it: a failed check leaves the network as it was.
         let t = self.steps + 1;
         let opt = cfg.optimizer;
+        let rule = opt.rule::<F>(lr, t);
         let mut finite = true;
         self.visit_params(&mut |p| {
             opt.prepare(p.state, p.value.len());
-            finite &= opt.step_is_finite(p.value, p.grad, p.state, lr, t);
+            finite &= rule.step_is_finite(p.value, p.grad, p.state);
         });
         if !finite {
             return None;
         }
-        self.visit_params(&mut |p| opt.step(p.value, p.grad, p.state, lr, t));
+        self.visit_params(&mut |p| rule.step(p.value, p.grad, p.state));
         self.steps = t;
         Some(loss)
     }
