@@ -275,16 +275,9 @@ unsafe fn pack_panel<F: Float, const SIMD: bool>(
             unsafe { F::pack_transposed::<SIMD>(bp.add(j0 * ldb + k0), ldb, kc, pack) };
             return;
         }
-        if width < nr {
-            pack.fill(F::zero());
-        }
-        for jj in 0..width {
-            // SAFETY: column j0 + jj < n, rows k0..k0 + kc <= k.
-            let col = unsafe { std::slice::from_raw_parts(bp.add((j0 + jj) * ldb + k0), kc) };
-            for (dst, &v) in pack[jj..].iter_mut().step_by(nr).zip(col) {
-                *dst = v;
-            }
-        }
+        pack.fill(F::zero());
+        // SAFETY: columns j0..j0 + width < n of B each hold rows k0..k0 + kc <= k.
+        unsafe { transpose_into(bp.add(j0 * ldb + k0), ldb, kc, width, nr, pack) };
     } else if width == nr {
         // SAFETY: rows k0..k0 + kc of B hold columns j0..j0 + nr.
         unsafe { F::pack_rows(bp.add(k0 * ldb + j0), ldb, kc, pack) };
@@ -352,14 +345,8 @@ pub trait Kernel: Copy + 'static {
         kc: usize,
         pack: &mut [Self],
     ) {
-        let nr = Self::NR;
-        for jj in 0..nr {
-            // SAFETY: row jj < NR of the panel holds kc elements.
-            let col = unsafe { std::slice::from_raw_parts(b.add(jj * ld), kc) };
-            for (dst, &v) in pack[jj..].iter_mut().step_by(nr).zip(col) {
-                *dst = v;
-            }
-        }
+        // SAFETY: the caller's promise.
+        unsafe { transpose_into(b, ld, kc, Self::NR, Self::NR, pack) }
     }
 }
 
@@ -394,13 +381,8 @@ impl Kernel for f32 {
             unsafe { x86::pack_transposed_f32(b, ld, kc, pack) };
             return;
         }
-        for jj in 0..16 {
-            // SAFETY: row jj < 16 of the panel holds kc elements.
-            let col = unsafe { std::slice::from_raw_parts(b.add(jj * ld), kc) };
-            for (dst, &v) in pack[jj..].iter_mut().step_by(16).zip(col) {
-                *dst = v;
-            }
-        }
+        // SAFETY: the caller's promise.
+        unsafe { transpose_into(b, ld, kc, 16, 16, pack) }
     }
 }
 
@@ -421,6 +403,30 @@ impl Kernel for f64 {
         }
         // SAFETY: the caller's promise.
         unsafe { tile_generic::<f64, 8>(panel, t) }
+    }
+}
+
+/// Writes `width` rows of `kc` elements, `ld` apart, into `pack` as the
+/// first `width` columns of `kc` rows of `nr`, element by element.
+///
+/// # Safety
+/// `b` addresses `width` rows of `kc` elements at stride `ld`, and `pack`
+/// holds `kc x nr` with `width <= nr`.
+#[inline(always)]
+unsafe fn transpose_into<F: Copy>(
+    b: *const F,
+    ld: usize,
+    kc: usize,
+    width: usize,
+    nr: usize,
+    pack: &mut [F],
+) {
+    for jj in 0..width {
+        // SAFETY: row jj < width holds kc elements.
+        let col = unsafe { std::slice::from_raw_parts(b.add(jj * ld), kc) };
+        for (dst, &v) in pack[jj..].iter_mut().step_by(nr).zip(col) {
+            *dst = v;
+        }
     }
 }
 
