@@ -43,34 +43,53 @@ fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
     }
 }
 
-/// Forward product `a = x W^T + b` for `rows = x.len() / n_in` samples.
+/// The rows of a row-major `rows x N` slice as fixed-size arrays, so the
+/// compiler knows every row's length (and unrolls small layers completely).
+#[inline(always)]
+fn rows<F, const N: usize>(v: &[F]) -> &[[F; N]] {
+    let (rows, rest) = v.as_chunks::<N>();
+    debug_assert!(rest.is_empty());
+    rows
+}
+
+/// As [`rows`], mutably.
+#[inline(always)]
+fn rows_mut<F, const N: usize>(v: &mut [F]) -> &mut [[F; N]] {
+    let (rows, rest) = v.as_chunks_mut::<N>();
+    debug_assert!(rest.is_empty());
+    rows
+}
+
+/// `W` (`OUT x IN`, row-major) as an array of its rows.
+#[inline(always)]
+fn matrix<F, const IN: usize, const OUT: usize>(w: &[F]) -> &[[F; IN]; OUT] {
+    rows::<F, IN>(w)
+        .try_into()
+        .expect("W holds OUT x IN values")
+}
+
+/// Forward product `a = x W^T + b` for `rows = x.len() / IN` samples.
 pub(crate) fn affine<F: Float, const IN: usize, const OUT: usize>(
     x: &[F],
     w: &[F],
     b: &[F],
     a: &mut [F],
 ) {
-    let (n_in, n_out) = (IN, OUT);
-    let mut xs = x.chunks_exact(n_in * 4);
-    let mut as_ = a.chunks_exact_mut(n_out * 4);
-    for (x4, a4) in (&mut xs).zip(&mut as_) {
-        let (x0, rest) = x4.split_at(n_in);
-        let (x1, rest) = rest.split_at(n_in);
-        let (x2, x3) = rest.split_at(n_in);
-        for (o, (w, &b)) in w.chunks_exact(n_in).zip(b).enumerate() {
-            a4[o] = b + dot(x0, w);
-            a4[n_out + o] = b + dot(x1, w);
-            a4[2 * n_out + o] = b + dot(x2, w);
-            a4[3 * n_out + o] = b + dot(x3, w);
+    let w = matrix::<F, IN, OUT>(w);
+    let b: &[F; OUT] = b.try_into().expect("b holds OUT values");
+    let (xs, x_rest) = rows::<F, IN>(x).as_chunks::<4>();
+    let (as_, a_rest) = rows_mut::<F, OUT>(a).as_chunks_mut::<4>();
+    for ([x0, x1, x2, x3], [a0, a1, a2, a3]) in xs.iter().zip(as_) {
+        for o in 0..OUT {
+            a0[o] = b[o] + dot(x0, &w[o]);
+            a1[o] = b[o] + dot(x1, &w[o]);
+            a2[o] = b[o] + dot(x2, &w[o]);
+            a3[o] = b[o] + dot(x3, &w[o]);
         }
     }
-    let rows = xs
-        .remainder()
-        .chunks_exact(n_in)
-        .zip(as_.into_remainder().chunks_exact_mut(n_out));
-    for (x, a) in rows {
-        for ((a, w), &b) in a.iter_mut().zip(w.chunks_exact(n_in)).zip(b) {
-            *a = b + dot(x, w);
+    for (x, a) in x_rest.iter().zip(a_rest) {
+        for o in 0..OUT {
+            a[o] = b[o] + dot(x, &w[o]);
         }
     }
 }
@@ -84,34 +103,30 @@ pub(crate) fn grad_params<F: Float, const IN: usize, const OUT: usize>(
     gb: &mut [F],
     scale: F,
 ) {
-    let (n_in, n_out) = (IN, OUT);
-    gw.fill(F::zero());
-    gb.fill(F::zero());
-    let mut ds = delta.chunks_exact(n_out * 4);
-    let mut xs = x.chunks_exact(n_in * 4);
-    for (d4, x4) in (&mut ds).zip(&mut xs) {
-        let (x0, rest) = x4.split_at(n_in);
-        let (x1, rest) = rest.split_at(n_in);
-        let (x2, x3) = rest.split_at(n_in);
-        for (o, (gw, gb)) in gw.chunks_exact_mut(n_in).zip(gb.iter_mut()).enumerate() {
-            let (d0, d1, d2, d3) = (d4[o], d4[n_out + o], d4[2 * n_out + o], d4[3 * n_out + o]);
-            *gb += (d0 + d1) + (d2 + d3);
-            for i in 0..n_in {
-                gw[i] += (d0 * x0[i] + d1 * x1[i]) + (d2 * x2[i] + d3 * x3[i]);
+    let gw: &mut [[F; IN]; OUT] = rows_mut::<F, IN>(gw)
+        .try_into()
+        .expect("gw holds OUT x IN values");
+    let gb: &mut [F; OUT] = gb.try_into().expect("gb holds OUT values");
+    *gw = [[F::zero(); IN]; OUT];
+    *gb = [F::zero(); OUT];
+    let (ds, d_rest) = rows::<F, OUT>(delta).as_chunks::<4>();
+    let (xs, x_rest) = rows::<F, IN>(x).as_chunks::<4>();
+    for ([d0, d1, d2, d3], [x0, x1, x2, x3]) in ds.iter().zip(xs) {
+        for o in 0..OUT {
+            let (d0, d1, d2, d3) = (d0[o], d1[o], d2[o], d3[o]);
+            gb[o] += (d0 + d1) + (d2 + d3);
+            for i in 0..IN {
+                gw[o][i] += (d0 * x0[i] + d1 * x1[i]) + (d2 * x2[i] + d3 * x3[i]);
             }
         }
     }
-    let rows = ds
-        .remainder()
-        .chunks_exact(n_out)
-        .zip(xs.remainder().chunks_exact(n_in));
-    for (d, x) in rows {
-        for ((gw, gb), &d) in gw.chunks_exact_mut(n_in).zip(gb.iter_mut()).zip(d) {
-            *gb += d;
-            axpy(d, x, gw);
+    for (d, x) in d_rest.iter().zip(x_rest) {
+        for o in 0..OUT {
+            gb[o] += d[o];
+            axpy(d[o], x, &mut gw[o]);
         }
     }
-    for g in gw.iter_mut().chain(gb.iter_mut()) {
+    for g in gw.as_flattened_mut().iter_mut().chain(gb.iter_mut()) {
         *g *= scale;
     }
 }
@@ -122,11 +137,11 @@ pub(crate) fn grad_input<F: Float, const IN: usize, const OUT: usize>(
     w: &[F],
     gx: &mut [F],
 ) {
-    let (n_in, n_out) = (IN, OUT);
-    gx.fill(F::zero());
-    for (d, gx) in delta.chunks_exact(n_out).zip(gx.chunks_exact_mut(n_in)) {
-        for (&d, w) in d.iter().zip(w.chunks_exact(n_in)) {
-            axpy(d, w, gx);
+    let w = matrix::<F, IN, OUT>(w);
+    for (d, gx) in rows::<F, OUT>(delta).iter().zip(rows_mut::<F, IN>(gx)) {
+        *gx = [F::zero(); IN];
+        for o in 0..OUT {
+            axpy(d[o], &w[o], gx);
         }
     }
 }
