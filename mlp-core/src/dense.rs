@@ -24,12 +24,14 @@ use std::fmt;
 /// below (eqs. 6a-6f). The widths are in the type, so a stack whose widths do
 /// not chain does not compile.
 pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
-    w: Array2<F>,
-    b: Array1<F>,
+    /// `W` row-major (`OUT x IN`), then `b`: one contiguous block, so the
+    /// optimiser walks each layer's parameters in one loop.
+    params: Vec<F>,
     act: A,
-    grad_w: Array2<F>,
-    grad_b: Array1<F>,
-    moments: [Moments<F>; 2],
+    /// `dL/dW` then `dL/db` of the last backward pass, laid out as `params`.
+    grads: Vec<F>,
+    /// Optimiser state, laid out as `params`.
+    moments: Moments<F>,
     /// Pre-activations of the last forward pass, `rows x OUT` (capacity may be larger).
     a: Vec<F>,
     /// Outputs of the last forward pass.
@@ -52,6 +54,9 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     /// ones (every network of the book) the plain loops of `kernels.rs`,
     /// which are the reference.
     const FAST: bool = IN * OUT >= 4096;
+
+    /// Number of weights, `OUT x IN`; the biases follow them in `params`.
+    const WEIGHTS: usize = IN * OUT;
 
     /// A layer with weights drawn by `init` from `rng` and zero biases.
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
@@ -79,12 +84,12 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
 
     fn from_parts(w: Array2<F>, b: Array1<F>, act: A) -> Self {
         let () = Self::VALID;
+        let params: Vec<F> = w.iter().chain(b.iter()).copied().collect();
+        debug_assert_eq!(params.len(), Self::WEIGHTS + OUT);
         Dense {
-            w,
-            b,
+            grads: vec![F::zero(); params.len()],
+            params,
             act,
-            grad_w: Array2::zeros((OUT, IN)),
-            grad_b: Array1::zeros(OUT),
             moments: Default::default(),
             a: Vec::new(),
             h: Vec::new(),
@@ -96,12 +101,22 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
 
     /// The weights `W`, `OUT x IN`.
     pub fn weights(&self) -> ArrayView2<'_, F> {
-        self.w.view()
+        ArrayView2::from_shape((OUT, IN), self.w()).expect("params hold OUT x IN weights")
     }
 
     /// The biases `b`.
     pub fn bias(&self) -> ArrayView1<'_, F> {
-        self.b.view()
+        ArrayView1::from(self.b())
+    }
+
+    /// `W`, row-major.
+    fn w(&self) -> &[F] {
+        &self.params[..Self::WEIGHTS]
+    }
+
+    /// `b`.
+    fn b(&self) -> &[F] {
+        &self.params[Self::WEIGHTS..]
     }
 
     /// The activation.
@@ -116,8 +131,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     /// As [`Dense::from_weights`].
     pub fn set_weights(&mut self, w: ArrayView2<'_, F>, b: ArrayView1<'_, F>) -> Result<()> {
         let fresh = Self::from_weights(w.to_owned(), b.to_owned(), self.act)?;
-        self.w = fresh.w;
-        self.b = fresh.b;
+        self.params = fresh.params;
         self.moments = Default::default();
         Ok(())
     }
@@ -131,8 +145,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
 
     fn infer(&self, x: &[F; IN]) -> [F; OUT] {
         let mut a = [F::zero(); OUT];
-        let w = self.w.as_slice().expect("standard layout");
-        for ((a, w), &b) in a.iter_mut().zip(w.chunks_exact(IN)).zip(&self.b) {
+        for ((a, w), &b) in a.iter_mut().zip(self.w().chunks_exact(IN)).zip(self.b()) {
             *a = b + kernels::dot(x, w);
         }
         let mut h = [F::zero(); OUT];
@@ -145,8 +158,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         ensure_len(&mut self.a, n);
         ensure_len(&mut self.h, n);
         let (a, h) = (&mut self.a[..n], &mut self.h[..n]);
-        let w = self.w.as_slice().expect("standard layout");
-        let b = self.b.as_slice().expect("standard layout");
+        let (w, b) = self.params.split_at(Self::WEIGHTS);
         if Self::FAST {
             crate::gemm::affine(&x[..rows * IN], w, b, &mut self.pack, a, IN, OUT);
         } else {
@@ -176,15 +188,16 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
                 .count();
             n as f64 / a.len() as f64
         };
+        let (grad_w, grad_b) = self.grads.split_at(Self::WEIGHTS);
         f(LayerView::Dense(DenseView {
-            w: self.w.view(),
-            b: self.b.view(),
+            w: self.weights(),
+            b: self.bias(),
             activation: self.act.describe(),
             a,
             h,
             delta: view(&self.delta),
-            grad_w: self.grad_w.view(),
-            grad_b: self.grad_b.view(),
+            grad_w: ArrayView2::from_shape((OUT, IN), grad_w).expect("grads hold OUT x IN"),
+            grad_b: ArrayView1::from(grad_b),
             saturated,
         }));
     }
@@ -219,8 +232,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         let n = rows * OUT;
         let delta = &self.delta[..n];
         let scale = F::one() / F::from_f64(rows as f64);
-        let gw = self.grad_w.as_slice_mut().expect("standard layout");
-        let gb = self.grad_b.as_slice_mut().expect("standard layout");
+        let (gw, gb) = self.grads.split_at_mut(Self::WEIGHTS);
         if Self::FAST {
             crate::gemm::grad_params(
                 delta,
@@ -240,7 +252,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         }
         ensure_len(&mut self.grad_in, rows * IN);
         let gx = &mut self.grad_in[..rows * IN];
-        let w = self.w.as_slice().expect("standard layout");
+        let w = &self.params[..Self::WEIGHTS];
         if Self::FAST {
             crate::gemm::grad_input(delta, w, gx, IN, OUT, &mut self.pack);
         } else {
@@ -277,25 +289,19 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F
     for Dense<IN, OUT, A, F>
 {
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
-        let [mw, mb] = &mut self.moments;
         f(Param {
-            value: self.w.as_slice_mut().expect("standard layout"),
-            grad: self.grad_w.as_slice_mut().expect("standard layout"),
-            state: mw,
-            is_weight: true,
-        });
-        f(Param {
-            value: self.b.as_slice_mut().expect("standard layout"),
-            grad: self.grad_b.as_slice_mut().expect("standard layout"),
-            state: mb,
-            is_weight: false,
+            value: &mut self.params,
+            grad: &mut self.grads,
+            state: &mut self.moments,
+            weights: Self::WEIGHTS,
         });
     }
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for Dense<IN, OUT, A, F> {
     fn clone(&self) -> Self {
-        let mut copy = Self::from_parts(self.w.clone(), self.b.clone(), self.act);
+        let mut copy =
+            Self::from_parts(self.weights().to_owned(), self.bias().to_owned(), self.act);
         copy.moments = self.moments.clone();
         copy
     }
@@ -309,8 +315,8 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> fmt::Debug
             .field("in", &IN)
             .field("out", &OUT)
             .field("activation", &self.act.describe())
-            .field("w", &self.w)
-            .field("b", &self.b)
+            .field("w", &self.weights())
+            .field("b", &self.bias())
             .finish()
     }
 }

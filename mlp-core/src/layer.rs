@@ -86,8 +86,8 @@ pub enum LayerView<'a, F: Float> {
     },
 }
 
-/// Optimiser state for one parameter tensor (first and second moments).
-/// Allocated on the first optimiser step.
+/// Optimiser state for one layer's parameters (first and second moments),
+/// laid out as the parameters. Allocated on the first optimiser step.
 #[derive(Debug, Clone, Default)]
 pub struct Moments<F> {
     /// First moment (SGD velocity, Adam `m`).
@@ -96,16 +96,28 @@ pub struct Moments<F> {
     pub v: Vec<F>,
 }
 
-/// One parameter tensor with its gradient and optimiser state, flattened.
+/// One layer's parameters with their gradient and optimiser state, flattened
+/// into one contiguous block: the weights first (row-major), then the biases.
 pub struct Param<'a, F: Float> {
-    /// The values (row-major).
+    /// The values: `value[..weights]` are weights, the rest biases.
     pub value: &'a mut [F],
     /// `dL/dvalue` of the last backward pass.
     pub grad: &'a mut [F],
     /// Optimiser state.
     pub state: &'a mut Moments<F>,
-    /// `true` for weights (penalised by L1/L2), `false` for biases.
-    pub is_weight: bool,
+    /// How many leading values are weights (penalised by L1/L2); the rest
+    /// are biases. Zero if the block holds no weights.
+    pub weights: usize,
+}
+
+impl<F: Float> Param<'_, F> {
+    /// The weights and their gradients, `(value[..weights], grad[..weights])`.
+    pub fn weights_mut(&mut self) -> (&mut [F], &mut [F]) {
+        (
+            &mut self.value[..self.weights],
+            &mut self.grad[..self.weights],
+        )
+    }
 }
 
 /// A layer: maps `In::N` features per sample to `Out::N` features.
@@ -135,7 +147,7 @@ pub trait Layer<F: Float>: Send {
 /// A layer whose trainable parameters can be visited (by optimisers, clipping,
 /// penalties, saving and loading).
 pub trait Parameters<F: Float>: Layer<F> {
-    /// Hands every parameter tensor, first layer first, to `f`.
+    /// Hands every layer's parameter block, first layer first, to `f`.
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>));
 }
 

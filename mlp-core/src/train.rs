@@ -508,12 +508,11 @@ where
         // Penalties (part of the objective, so they are clipped with the rest).
         let mut penalty = 0.0;
         if cfg.penalised() {
-            self.visit_params(&mut |p| {
-                if p.is_weight {
-                    for (g, &w) in p.grad.iter_mut().zip(p.value.iter()) {
-                        *g += cfg.penalty_grad(w);
-                        penalty += cfg.penalty(w);
-                    }
+            self.visit_params(&mut |mut p| {
+                let (value, grad) = p.weights_mut();
+                for (g, &w) in grad.iter_mut().zip(value.iter()) {
+                    *g += cfg.penalty_grad(w);
+                    penalty += cfg.penalty(w);
                 }
             });
         }
@@ -603,15 +602,15 @@ where
 
     fn weight_tensors(&mut self) -> usize {
         let mut n = 0;
-        self.visit_params(&mut |p| n += p.is_weight as usize);
+        self.visit_params(&mut |p| n += (p.weights > 0) as usize);
         n
     }
 
     fn accumulate_grad_norms(&mut self, sums: &mut [f64]) {
         let mut k = 0;
         self.visit_params(&mut |p| {
-            if p.is_weight {
-                sums[k] += sum_of_squares(p.grad).sqrt();
+            if p.weights > 0 {
+                sums[k] += sum_of_squares(&p.grad[..p.weights]).sqrt();
                 k += 1;
             }
         });
@@ -640,9 +639,10 @@ where
         let mut penalty = 0.0;
         if cfg.penalised() {
             self.visit_params(&mut |p| {
-                if p.is_weight {
-                    penalty += p.value.iter().map(|&w| cfg.penalty(w)).sum::<f64>();
-                }
+                penalty += p.value[..p.weights]
+                    .iter()
+                    .map(|&w| cfg.penalty(w))
+                    .sum::<f64>();
             });
         }
         penalty
