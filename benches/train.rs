@@ -462,10 +462,10 @@ fn baselines(wants: &dyn Fn(&str) -> bool) {
         let name = "plain ndarray sgemm 1024^3 (matrixmultiply), 1 thread";
         println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
     }
-    if wants("peak") {
-        if let Some(g) = fma_peak_gflops() {
-            let name = "machine FMA peak (AVX2, 1 thread)";
-            println!("{name:<52} {g:>12.2} GFLOP/s");
-        }
+    if wants("peak")
+        && let Some(g) = fma_peak_gflops()
+    {
+        let name = "machine FMA peak (AVX2, 1 thread)";
+        println!("{name:<52} {g:>12.2} GFLOP/s");
     }
 }

@@ -337,10 +337,10 @@ pub(crate) fn check_shape(what: &'static str, expected: usize, got: usize) -> Re
 pub(crate) fn check_finite<F: Float>(what: &'static str, x: ArrayView2<'_, F>) -> Result<()> {
     // Fast path: a branch-free scan of contiguous data (it vectorises); the
     // position of a bad value is looked up only when there is one.
-    if let Some(s) = x.as_slice() {
-        if s.iter().fold(true, |ok, v| ok & v.is_finite()) {
-            return Ok(());
-        }
+    if let Some(s) = x.as_slice()
+        && s.iter().fold(true, |ok, v| ok & v.is_finite())
+    {
+        return Ok(());
     }
     match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some(((row, col), _)) => Err(Error::NonFiniteValue { what, row, col }),
