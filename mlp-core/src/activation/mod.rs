@@ -175,7 +175,7 @@ pub(crate) fn logistic<F: Float>(x: F) -> F {
 /// `ln(1 + e^x)` without overflow: `max(x, 0) + ln(1 + e^-|x|)`.
 #[inline(always)]
 pub(crate) fn softplus<F: Float>(x: F) -> F {
-    x.max(F::zero()) + (-x.abs()).vexp().ln_1p()
+    x.max(F::zero()) + (-x.abs()).vexp().vln1p()
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use super::{DeltaFor, Loss, LossFor, first_bad_row};
+use super::{DeltaFor, Loss, LossFor, first_bad_row, sum_terms};
 use crate::activation::Sigmoid;
 use crate::{Error, Float, Result};
 
@@ -27,10 +27,9 @@ impl<F: Float> Loss<F> for Bce {
 
 impl<F: Float> LossFor<F, Sigmoid> for Bce {
     fn total(&self, _act: &Sigmoid, a: &[F], _h: &[F], y: &[F], _width: usize) -> F {
-        a.iter()
-            .zip(y)
-            .map(|(&a, &y)| a.max(F::zero()) - a * y + (-a.abs()).vexp().ln_1p())
-            .sum()
+        sum_terms(a, y, |a, y| {
+            a.max(F::zero()) - a * y + (-a.abs()).vexp().vln1p()
+        })
     }
 }
 

@@ -30,6 +30,43 @@ use crate::activation::{Activation, Derivative};
 use crate::{Float, Result};
 use std::fmt::Debug;
 
+/// `sum_k term(a_k, y_k)`, added in order from `-0.0` exactly as
+/// [`Iterator::sum`] would, with the terms computed four at a time into a
+/// buffer so the compiler can vectorise them (a last, partial group is
+/// padded with zeros, whose terms are computed and then ignored).
+#[inline(always)]
+pub(crate) fn sum_terms<F: Float>(a: &[F], y: &[F], term: impl Fn(F, F) -> F) -> F {
+    const LANES: usize = 4;
+    debug_assert_eq!(a.len(), y.len());
+    let mut total = F::neg_zero();
+    let mut terms = [F::zero(); LANES];
+    let (ac, ar) = a.as_chunks::<LANES>();
+    let (yc, yr) = y.as_chunks::<LANES>();
+    for (a, y) in ac.iter().zip(yc) {
+        for k in 0..LANES {
+            terms[k] = term(a[k], y[k]);
+        }
+        for &t in &terms {
+            total += t;
+        }
+    }
+    let n = ar.len();
+    if n > 0 {
+        let (mut a, mut y) = ([F::zero(); LANES], [F::zero(); LANES]);
+        // Element by element: `copy_from_slice` of a variable length is a call.
+        for k in 0..n {
+            (a[k], y[k]) = (ar[k], yr[k]);
+        }
+        for k in 0..LANES {
+            terms[k] = term(a[k], y[k]);
+        }
+        for &t in &terms[..n] {
+            total += t;
+        }
+    }
+    total
+}
+
 /// A loss function, independent of the output layer it follows.
 pub trait Loss<F: Float>: Copy + Debug + Send + Sync + 'static {
     /// The DSL name, e.g. `"bce"`.
