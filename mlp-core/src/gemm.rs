@@ -29,6 +29,9 @@ pub(crate) struct Gemm<'a, F> {
     pub ldb: usize,
     /// `B` is stored transposed: element `(p, j)` at `b[j * ldb + p]`.
     pub b_trans: bool,
+    /// Multiplies the finished `C` by this factor as it is stored (the
+    /// `1 / rows` of a gradient), saving a pass over `C`.
+    pub scale: Option<F>,
 }
 
 /// Scratch for two packed panels: one for the calling thread and one for the
@@ -66,6 +69,7 @@ pub(crate) fn gemm<F: Float>(
         b,
         ldb,
         b_trans,
+        scale: _,
     } = g;
     if m == 0 || n == 0 {
         return;
@@ -204,6 +208,7 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
         b,
         ldb,
         b_trans,
+        scale,
     } = g;
     let nr = F::NR;
     if k == 0 {
@@ -238,6 +243,8 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
                         rows: MR.min(m - i),
                         width,
                         add,
+                        // The last block of k finishes C.
+                        scale: if k0 + kc == k { scale } else { None },
                     };
                     // SAFETY: the tile lies within A and C (checked by `gemm`),
                     // and the panel holds kc rows of NR.
@@ -303,6 +310,7 @@ pub struct Tile<F> {
     rows: usize,
     width: usize,
     add: bool,
+    scale: Option<F>,
 }
 
 /// The register tile each float type uses, with its inner kernels.
@@ -466,6 +474,9 @@ unsafe fn store<F: Float, const NR: usize>(acc: &[[F; NR]; MR], t: &Tile<F>) {
         } else {
             crow.copy_from_slice(&acc[..t.width]);
         }
+        if let Some(s) = t.scale {
+            crow.iter_mut().for_each(|c| *c *= s);
+        }
     }
 }
 
@@ -532,6 +543,10 @@ mod x86 {
                     if t.add {
                         c0 = _mm256_add_ps(c0, _mm256_loadu_ps(c));
                         c1 = _mm256_add_ps(c1, _mm256_loadu_ps(c.add(8)));
+                    }
+                    if let Some(s) = t.scale {
+                        c0 = _mm256_mul_ps(c0, _mm256_set1_ps(s));
+                        c1 = _mm256_mul_ps(c1, _mm256_set1_ps(s));
                     }
                     _mm256_storeu_ps(c, c0);
                     _mm256_storeu_ps(c.add(8), c1);
@@ -676,6 +691,7 @@ mod tests {
                 b: &bt,
                 ldb: k,
                 b_trans: true,
+                scale: None,
             };
             let mut c = vec![0.0f32; m * n];
             gemm(g, &mut c, n, false, &mut Packs::default());
@@ -740,6 +756,7 @@ mod tests {
                 b: &b,
                 ldb: n,
                 b_trans: false,
+                scale: None,
             };
             for g in [
                 plain,
@@ -753,6 +770,7 @@ mod tests {
                     b: &bt,
                     ldb: k,
                     b_trans: true,
+                    scale: None,
                     ..plain
                 },
             ] {
@@ -797,6 +815,7 @@ pub(crate) fn affine<F: Float>(
         b: w,
         ldb: n_in,
         b_trans: true,
+        scale: None,
     };
     gemm(g, a, n_out, true, packs);
 }
@@ -824,13 +843,14 @@ pub(crate) fn grad_params<F: Float>(
         b: x,
         ldb: n_in,
         b_trans: false,
+        scale: Some(scale),
     };
     gemm(g, gw, n_in, false, packs);
     gb.fill(F::zero());
     for d in delta.chunks_exact(n_out) {
         gb.iter_mut().zip(d).for_each(|(g, &d)| *g += d);
     }
-    gw.iter_mut().chain(gb.iter_mut()).for_each(|g| *g *= scale);
+    gb.iter_mut().for_each(|g| *g *= scale);
 }
 
 /// `gx = delta W` through [`gemm`].
@@ -853,6 +873,7 @@ pub(crate) fn grad_input<F: Float>(
         b: w,
         ldb: n_in,
         b_trans: false,
+        scale: None,
     };
     gemm(g, gx, n_in, false, packs);
 }
@@ -932,6 +953,7 @@ mod thread_tests {
             b: &b,
             ldb: n,
             b_trans: false,
+            scale: None,
         };
         let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
         let mut packs = Packs::default();

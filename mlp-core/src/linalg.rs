@@ -33,6 +33,7 @@ pub fn matmul<F: Float>(
         b: b.as_slice().ok_or_else(layout)?,
         ldb: n,
         b_trans: false,
+        scale: None,
     };
     // One packed panel of scratch per call; layers keep theirs between steps.
     gemm(
