@@ -13,6 +13,7 @@
 //! both agree.
 
 use crate::Float;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const MR: usize = 6;
 
@@ -90,68 +91,66 @@ pub(crate) fn gemm<F: Float>(
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
     let [pack0, pack1] = &mut packs.0;
     crate::layer::ensure_len(pack0, KC * F::NR);
-    // Split the columns in two (at a multiple of NR) for the pool's worker.
-    let mid = (n / 2) / F::NR * F::NR;
-    if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN && mid > 0 {
+    let next = AtomicUsize::new(0);
+    if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN {
         crate::layer::ensure_len(pack1, KC * F::NR);
-        let right = Gemm {
-            n: n - mid,
-            b: if b_trans { &b[mid * ldb..] } else { &b[mid..] },
-            ..g
-        };
-        // Both halves address C through raw pointers: their columns interleave
-        // in memory but never overlap, and no `&mut` spans both.
-        let c_ptr = c.as_mut_ptr();
-        let right_job = RightHalf {
-            g: right,
-            // SAFETY: mid < n <= ldc, so the offset stays inside C.
-            c: SendPtr(unsafe { c_ptr.add(mid) }),
+        // Both threads claim blocks of C from `next` until none are left, so
+        // a thread that runs slower (its operands in the other core's cache,
+        // say) simply does fewer. Blocks never overlap, and each is computed
+        // by one thread in the same order, so the bits do not depend on the
+        // thread count.
+        let helper = Helper {
+            g,
+            c: SendPtr(c.as_mut_ptr()),
             ldc,
             accumulate,
             pack: SendPtr(pack1.as_mut_ptr()),
             pack_len: pack1.len(),
+            next: &next,
         };
+        let c_ptr = helper.c;
         crate::pool::join(
-            // SAFETY: bounds checked above; the halves write disjoint columns.
-            || unsafe { dispatch(Gemm { n: mid, ..g }, c_ptr, ldc, accumulate, pack0) },
-            &|| right_job.run(),
+            // SAFETY: bounds checked above; blocks are claimed by one thread each.
+            || unsafe { dispatch(g, c_ptr.0, ldc, accumulate, pack0, &next) },
+            &|| helper.run(),
         );
         return;
     }
     // SAFETY: bounds checked above.
-    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0) };
+    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0, &next) };
 }
 
 /// A raw pointer that may cross to the worker thread.
 #[derive(Clone, Copy)]
 struct SendPtr<F>(*mut F);
-// SAFETY: the pointee is only touched by one thread at a time (see `RightHalf`).
+// SAFETY: the threads write disjoint blocks of C through it (see `Helper`).
 unsafe impl<F> Send for SendPtr<F> {}
 // SAFETY: as above.
 unsafe impl<F> Sync for SendPtr<F> {}
 
-/// The right half of a split product, run by the pool's worker. `c` addresses
-/// the columns from `mid` on, which only this half writes, and `pack` is the
-/// worker's own panel; `join` keeps both alive until it is done.
-struct RightHalf<'a, F> {
+/// The pool worker's share of a product: it claims blocks of `C` from `next`
+/// as the calling thread does, and packs into its own panel `pack`; `join`
+/// keeps everything alive until it is done.
+struct Helper<'a, F> {
     g: Gemm<'a, F>,
     c: SendPtr<F>,
     ldc: usize,
     accumulate: bool,
     pack: SendPtr<F>,
     pack_len: usize,
+    next: &'a AtomicUsize,
 }
 
 // SAFETY: see the struct's docs; `Gemm` holds shared slices of `F: Sync`.
-unsafe impl<F: Sync> Sync for RightHalf<'_, F> {}
+unsafe impl<F: Sync> Sync for Helper<'_, F> {}
 
-impl<F: Float> RightHalf<'_, F> {
+impl<F: Float> Helper<'_, F> {
     fn run(&self) {
         // SAFETY: the worker's panel is a live `Vec` of this length that only it uses.
         let pack = unsafe { std::slice::from_raw_parts_mut(self.pack.0, self.pack_len) };
-        // SAFETY: bounds were checked for the whole product; this half writes
-        // only its own columns of C.
-        unsafe { dispatch(self.g, self.c.0, self.ldc, self.accumulate, pack) };
+        // SAFETY: bounds were checked for the whole product; each block of C
+        // is claimed by exactly one thread.
+        unsafe { dispatch(self.g, self.c.0, self.ldc, self.accumulate, pack, self.next) };
     }
 }
 
@@ -166,37 +165,43 @@ unsafe fn dispatch<F: Float>(
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
+    next: &AtomicUsize,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
         {
             // SAFETY: the CPU supports the features; bounds are the caller's promise.
-            unsafe { blocked::<F, true>(g, c, ldc, accumulate, pack) };
+            unsafe { blocked::<F, true>(g, c, ldc, accumulate, pack, next) };
             return;
         }
     }
     // SAFETY: the caller's promise.
-    unsafe { blocked::<F, false>(g, c, ldc, accumulate, pack) };
+    unsafe { blocked::<F, false>(g, c, ldc, accumulate, pack, next) };
 }
 
 /// Rows of `A` in one cache block: `MC x KC` elements of `A` stay in L2 while
 /// every packed panel of `B` passes over them.
 const MC: usize = 96;
 
-/// The blocked product: `k` in blocks of `KC`, rows in blocks of `MC`, and
-/// for each column panel of `NR`, one packed `KC x NR` panel of `B` (in L1)
-/// multiplied by every `MR`-row tile of the block.
+/// The blocked product. `C` is cut into blocks of `MC` rows by one column
+/// panel of `NR`; the blocks are claimed one at a time from `next` (shared by
+/// the threads of one product), row block by row block. For each block,
+/// `k` is walked in steps of `KC`: one packed `KC x NR` panel of `B` (in L1)
+/// multiplied by every `MR`-row tile of the block's `MC x KC` part of `A` (in
+/// L2).
 ///
 /// # Safety
 /// The operands must hold every index the shape and strides imply (checked
-/// by [`gemm`]), and `pack` must hold `KC * F::NR` elements.
+/// by [`gemm`]), `pack` must hold `KC * F::NR` elements, and the blocks
+/// claimed from `next` must be written by no other thread.
 unsafe fn blocked<F: Float, const SIMD: bool>(
     g: Gemm<'_, F>,
     c: *mut F,
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
+    next: &AtomicUsize,
 ) {
     let Gemm {
         m,
@@ -212,7 +217,8 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     } = g;
     let nr = F::NR;
     if k == 0 {
-        if !accumulate {
+        // Only one thread clears C.
+        if !accumulate && next.fetch_add(1, Ordering::Relaxed) == 0 {
             for i in 0..m {
                 // SAFETY: row i < m of C, n <= ldc columns.
                 unsafe { std::slice::from_raw_parts_mut(c.add(i * ldc), n) }.fill(F::zero());
@@ -220,36 +226,40 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
         }
         return;
     }
-    for k0 in (0..k).step_by(KC) {
-        let kc = KC.min(k - k0);
-        // The first block writes C (or adds to it when accumulating); later blocks add.
-        let add = accumulate || k0 > 0;
-        for i0 in (0..m).step_by(MC) {
-            let mc = MC.min(m - i0);
-            for j0 in (0..n).step_by(nr) {
-                let width = nr.min(n - j0);
-                // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
-                unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
-                for i in (i0..i0 + mc).step_by(MR) {
-                    let tile = Tile {
-                        kc,
-                        // SAFETY: row i < m, column k0 < k of A.
-                        a: unsafe { a.as_ptr().add(i * rsa + k0 * csa) },
-                        rsa,
-                        csa,
-                        // SAFETY: row i < m, column j0 < n of C.
-                        c: unsafe { c.add(i * ldc + j0) },
-                        ldc,
-                        rows: MR.min(m - i),
-                        width,
-                        add,
-                        // The last block of k finishes C.
-                        scale: if k0 + kc == k { scale } else { None },
-                    };
-                    // SAFETY: the tile lies within A and C (checked by `gemm`),
-                    // and the panel holds kc rows of NR.
-                    unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
-                }
+    let panels = n.div_ceil(nr);
+    let blocks = m.div_ceil(MC) * panels;
+    loop {
+        let block = next.fetch_add(1, Ordering::Relaxed);
+        if block >= blocks {
+            return;
+        }
+        let (i0, j0) = (block / panels * MC, block % panels * nr);
+        let (mc, width) = (MC.min(m - i0), nr.min(n - j0));
+        for k0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - k0);
+            // The first step of k writes C (or adds to it when accumulating); later steps add.
+            let add = accumulate || k0 > 0;
+            // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
+            unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
+            for i in (i0..i0 + mc).step_by(MR) {
+                let tile = Tile {
+                    kc,
+                    // SAFETY: row i < m, column k0 < k of A.
+                    a: unsafe { a.as_ptr().add(i * rsa + k0 * csa) },
+                    rsa,
+                    csa,
+                    // SAFETY: row i < m, column j0 < n of C.
+                    c: unsafe { c.add(i * ldc + j0) },
+                    ldc,
+                    rows: MR.min(m - i),
+                    width,
+                    add,
+                    // The last step of k finishes C.
+                    scale: if k0 + kc == k { scale } else { None },
+                };
+                // SAFETY: the tile lies within A and C (checked by `gemm`),
+                // and the panel holds kc rows of NR.
+                unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
             }
         }
     }
@@ -936,10 +946,12 @@ mod layer_tests {
 mod thread_tests {
     use super::*;
 
-    /// Split over two threads, a large product gives the same bits as on one.
+    /// Split over two threads, a large product gives the same bits as on one:
+    /// several row blocks, steps of k and column panels (the last one
+    /// partial), with the gradient's scale.
     #[test]
     fn two_threads_give_identical_bits() {
-        let (m, n, k) = (70, 300, 130);
+        let (m, n, k) = (200, 300, 600);
         assert!(m * n * k >= PARALLEL_MIN);
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
@@ -953,13 +965,22 @@ mod thread_tests {
             b: &b,
             ldb: n,
             b_trans: false,
-            scale: None,
+            scale: Some(0.25),
         };
         let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
         let mut packs = Packs::default();
         crate::layer::ensure_len(&mut packs.0[0], KC * f32::NR);
         // SAFETY: `one` is m x n with row stride n; the operands match the shape.
-        unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0]) };
+        unsafe {
+            dispatch(
+                g,
+                one.as_mut_ptr(),
+                n,
+                false,
+                &mut packs.0[0],
+                &AtomicUsize::new(0),
+            )
+        };
         crate::set_num_threads(2);
         gemm(g, &mut two, n, false, &mut packs);
         crate::set_num_threads(1);
