@@ -1,10 +1,11 @@
 //! A minimal persistent thread pool for splitting large matrix products.
 //!
 //! Opt-in: by default every product runs on the calling thread. With
-//! [`set_num_threads`]`(2)`, products of at least 2^20 multiply-adds split
-//! their column panels between the caller and one persistent worker. Each
-//! element of the result is still computed by one thread in the same order, so
-//! results are bit-identical whatever the thread count. Handing a job to the
+//! [`set_num_threads`]`(2)`, products of at least 2^20 multiply-adds are
+//! shared between the caller and one persistent worker, which claim blocks of
+//! the result from a common counter. Each element of the result is still
+//! computed by one thread in the same order, so results are bit-identical
+//! whatever the thread count. Handing a job to the
 //! worker allocates nothing.
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
