@@ -38,6 +38,10 @@ pub struct Network<H, O, L, F: Float = f32> {
     pub(crate) grad_h: Vec<F>,
 }
 
+/// Batches of at least this many input values are gathered by both threads
+/// when two are on.
+const PARALLEL_GATHER: usize = 1 << 15;
+
 impl<H, O, L, F> Network<H, O, L, F>
 where
     F: Float,
@@ -118,7 +122,7 @@ where
         &mut self,
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
-        idx: impl ExactSizeIterator<Item = usize>,
+        idx: impl ExactSizeIterator<Item = usize> + Clone + Send,
     ) -> usize {
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
         ensure_len(&mut self.xb, rows * ni);
@@ -133,12 +137,22 @@ where
         if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) {
             // Standard layout (the usual case): plain slice copies, no views.
             let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
-            for ((i, xd), yd) in idx
-                .zip(xb.chunks_exact_mut(ni))
-                .zip(yb.chunks_exact_mut(no))
-            {
-                xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
-                yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
+            // Copies the samples `idx[skip..]` into `xb` and `yb`.
+            let copy = |(idx, skip, xb, yb): (_, usize, &mut [F], &mut [F])| {
+                let rows = xb.chunks_exact_mut(ni).zip(yb.chunks_exact_mut(no));
+                for (i, (xd, yd)) in Iterator::skip(idx, skip).zip(rows) {
+                    xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
+                    yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
+                }
+            };
+            if rows * ni >= PARALLEL_GATHER && crate::pool::num_threads() > 1 {
+                // A large batch is mostly cache misses: both threads fetch half.
+                let h = rows / 2;
+                let (x0, x1) = xb.split_at_mut(h * ni);
+                let (y0, y1) = yb.split_at_mut(h * no);
+                crate::pool::both((idx.clone(), 0, x0, y0), (idx, h, x1, y1), copy);
+            } else {
+                copy((idx, 0, xb, yb));
             }
             return rows;
         }

@@ -197,22 +197,23 @@ trait Update<F: Float>: Copy {
 
     /// Whether every updated weight would be finite. No early exit.
     #[inline(always)]
-    fn all_finite(self, w: &[F], g: &[F], state: &Moments<F>) -> bool {
+    fn all_finite(self, t: Tensors<'_, F>) -> bool {
         let z = F::zero();
         let mut ok = true;
-        match (state.m.is_empty(), state.v.is_empty()) {
+        let Tensors { w, g, m, v } = t;
+        match (m.is_empty(), v.is_empty()) {
             (true, _) => {
                 for (&w, &g) in w.iter().zip(g) {
                     ok &= self.apply(w, g, z, z).0.is_finite();
                 }
             }
             (false, true) => {
-                for ((&w, &g), &m) in w.iter().zip(g).zip(&state.m) {
+                for ((&w, &g), &m) in w.iter().zip(g).zip(&*m) {
                     ok &= self.apply(w, g, m, z).0.is_finite();
                 }
             }
             (false, false) => {
-                let mv = state.m.iter().zip(&state.v);
+                let mv = m.iter().zip(&*v);
                 for ((&w, &g), (&m, &v)) in w.iter().zip(g).zip(mv) {
                     ok &= self.apply(w, g, m, v).0.is_finite();
                 }
@@ -223,27 +224,93 @@ trait Update<F: Float>: Copy {
 
     /// Applies the update in place.
     #[inline(always)]
-    fn apply_all(self, w: &mut [F], g: &[F], state: &mut Moments<F>) {
+    fn apply_all(self, t: Tensors<'_, F>) {
         let z = F::zero();
-        match (state.m.is_empty(), state.v.is_empty()) {
+        let Tensors { w, g, m, v } = t;
+        match (m.is_empty(), v.is_empty()) {
             (true, _) => {
                 for (w, &g) in w.iter_mut().zip(g) {
                     *w = self.apply(*w, g, z, z).0;
                 }
             }
             (false, true) => {
-                for ((w, &g), m) in w.iter_mut().zip(g).zip(&mut state.m) {
+                for ((w, &g), m) in w.iter_mut().zip(g).zip(m) {
                     (*w, *m, _) = self.apply(*w, g, *m, z);
                 }
             }
             (false, false) => {
-                let mv = state.m.iter_mut().zip(&mut state.v);
+                let mv = m.iter_mut().zip(v);
                 for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(mv) {
                     (*w, *m, *v) = self.apply(*w, g, *m, *v);
                 }
             }
         }
     }
+}
+
+/// One parameter block as the update rules see it: values, gradients and
+/// the moments (empty when the rule keeps none).
+struct Tensors<'a, F> {
+    w: &'a mut [F],
+    g: &'a [F],
+    m: &'a mut [F],
+    v: &'a mut [F],
+}
+
+impl<'a, F> Tensors<'a, F> {
+    fn new(w: &'a mut [F], g: &'a [F], state: &'a mut Moments<F>) -> Self {
+        Tensors {
+            w,
+            g,
+            m: &mut state.m,
+            v: &mut state.v,
+        }
+    }
+
+    /// The first `mid` elements and the rest.
+    fn split(self, mid: usize) -> (Self, Self) {
+        let cut = |x: &'a mut [F]| {
+            if x.is_empty() {
+                (&mut [][..], &mut [][..])
+            } else {
+                x.split_at_mut(mid)
+            }
+        };
+        let (w0, w1) = self.w.split_at_mut(mid);
+        let (g0, g1) = self.g.split_at(mid);
+        let ((m0, m1), (v0, v1)) = (cut(self.m), cut(self.v));
+        (
+            Tensors {
+                w: w0,
+                g: g0,
+                m: m0,
+                v: v0,
+            },
+            Tensors {
+                w: w1,
+                g: g1,
+                m: m1,
+                v: v1,
+            },
+        )
+    }
+}
+
+/// Blocks with at least this many values are checked and stepped in two
+/// halves, one on the pool's worker, when two threads are on.
+const PARALLEL_MIN: usize = 1 << 15;
+
+/// Runs `f` on `t`, or, for a large block with two threads on, on its two
+/// halves at once (the second on the pool's worker); `true` if both calls
+/// return `true`.
+fn halves<F: Float>(t: Tensors<'_, F>, f: impl Fn(Tensors<'_, F>) -> bool + Sync) -> bool {
+    let n = t.w.len();
+    if n < PARALLEL_MIN || crate::pool::num_threads() < 2 {
+        return f(t);
+    }
+    let (first, second) = t.split(n / 2);
+    let (a, b) = crate::pool::both(first, second, f);
+    a & b
 }
 
 /// The rule of the step at hand.
@@ -258,22 +325,25 @@ impl<F: Float> Rule<F> {
     /// Whether the step keeps every value of this tensor finite. Reads only,
     /// so a failed check leaves no trace.
     #[inline]
-    pub(crate) fn step_is_finite(self, w: &[F], g: &[F], state: &Moments<F>) -> bool {
-        match self {
-            Rule::Sgd(r) => r.all_finite(w, g, state),
-            Rule::Momentum(r) => r.all_finite(w, g, state),
-            Rule::Adam(r) => r.all_finite(w, g, state),
-        }
+    pub(crate) fn step_is_finite(self, w: &mut [F], g: &[F], state: &mut Moments<F>) -> bool {
+        halves(Tensors::new(w, g, state), |t| match self {
+            Rule::Sgd(r) => r.all_finite(t),
+            Rule::Momentum(r) => r.all_finite(t),
+            Rule::Adam(r) => r.all_finite(t),
+        })
     }
 
     /// Applies the step to this tensor.
     #[inline]
     pub(crate) fn step(self, w: &mut [F], g: &[F], state: &mut Moments<F>) {
-        match self {
-            Rule::Sgd(r) => r.apply_all(w, g, state),
-            Rule::Momentum(r) => r.apply_all(w, g, state),
-            Rule::Adam(r) => r.apply_all(w, g, state),
-        }
+        halves(Tensors::new(w, g, state), |t| {
+            match self {
+                Rule::Sgd(r) => r.apply_all(t),
+                Rule::Momentum(r) => r.apply_all(t),
+                Rule::Adam(r) => r.apply_all(t),
+            }
+            true
+        });
     }
 }
 

@@ -118,6 +118,24 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
     a();
 }
 
+/// `(f(a), f(b))`, with `f(b)` on the worker when two threads are on (see
+/// [`join`]): for work already cut in two independent halves.
+pub(crate) fn both<T: Send, R: Send>(a: T, b: T, f: impl Fn(T) -> R + Sync) -> (R, R) {
+    let b = Mutex::new((Some(b), None));
+    let mut ra = None;
+    join(|| ra = Some(f(a)), &|| {
+        let mut slot = b.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = slot.0.take() {
+            slot.1 = Some(f(t));
+        }
+    });
+    let rb = b.into_inner().unwrap_or_else(|e| e.into_inner()).1;
+    (
+        ra.expect("join ran the first half"),
+        rb.expect("join ran the second half"),
+    )
+}
+
 /// Waits for the worker to report `DONE`, then resets the state to `IDLE`.
 struct Wait(&'static Worker);
 
