@@ -137,9 +137,11 @@ fn training_steps_do_not_allocate() {
     });
     assert_eq!(n, 0, "f64 128-64-10 network (fast products)");
 
-    // The same with two threads: handing work to the pool allocates nothing.
+    // The same with two threads: handing work to the pool allocates nothing
+    // (a batch of 128 x 256 values and a first layer of 33k parameters, large
+    // enough to be gathered and updated in halves).
     mlp::set_num_threads(2);
-    let (x, y) = data::<f32>(64, 256, 10);
+    let (x, y) = data::<f32>(128, 256, 10);
     let mut r = rng(6);
     let l1 = Dense::<256, 128, _>::new(Relu, Init::HeNormal, &mut r);
     let out = Dense::<128, 10, _>::new(Softmax, Init::XavierNormal, &mut r);
