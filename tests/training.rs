@@ -458,6 +458,31 @@ fn summary_lists_layers_and_parameters() {
     );
 }
 
+/// With two threads a large data set is checked by both, half each: a bad
+/// value in either half is still found and named, and the network is left
+/// untouched.
+#[test]
+fn two_threads_find_a_bad_value_in_either_half() {
+    let x = Array2::from_shape_fn((1100, 1000), |(i, j)| ((i + j) % 7) as f32 * 0.1);
+    let y = Array2::from_shape_fn((1100, 1), |(i, _)| (i % 2) as f32);
+    let cfg = TrainConfig::new().epochs(1);
+    mlp::set_num_threads(2);
+    for (row, col) in [(3, 5), (1099, 998)] {
+        let mut net =
+            mlp::network! { input 1000 => dense 2 relu => dense 1 sigmoid; loss bce; seed 1 };
+        let before = net.output_layer().weights().to_owned();
+        let mut bad = x.clone();
+        bad[[row, col]] = f32::NAN;
+        let got = net.fit(bad.view(), y.view(), &cfg);
+        assert!(
+            matches!(got, Err(Error::NonFiniteValue { row: r, col: c, .. }) if (r, c) == (row, col)),
+            "{got:?}"
+        );
+        assert_eq!(net.output_layer().weights(), before);
+    }
+    mlp::set_num_threads(1);
+}
+
 /// With two threads, large products are shared with the pool's worker, and
 /// large batches are gathered and large parameter blocks updated in halves;
 /// every element is still computed in the same order, so training gives the

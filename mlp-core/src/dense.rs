@@ -337,10 +337,19 @@ pub(crate) fn check_shape(what: &'static str, expected: usize, got: usize) -> Re
 pub(crate) fn check_finite<F: Float>(what: &'static str, x: ArrayView2<'_, F>) -> Result<()> {
     // Fast path: a branch-free scan of contiguous data (it vectorises); the
     // position of a bad value is looked up only when there is one.
-    if let Some(s) = x.as_slice()
-        && s.iter().fold(true, |ok, v| ok & v.is_finite())
-    {
-        return Ok(());
+    let all_finite = |s: &[F]| s.iter().fold(true, |ok, v| ok & v.is_finite());
+    if let Some(s) = x.as_slice() {
+        // A large data set is read from memory by both threads, half each.
+        let ok = if s.len() >= 1 << 20 && crate::pool::num_threads() > 1 {
+            let (a, b) = s.split_at(s.len() / 2);
+            let (a, b) = crate::pool::both(a, b, all_finite);
+            a & b
+        } else {
+            all_finite(s)
+        };
+        if ok {
+            return Ok(());
+        }
     }
     match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some(((row, col), _)) => Err(Error::NonFiniteValue { what, row, col }),
