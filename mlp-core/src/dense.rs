@@ -60,8 +60,11 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
 
     /// A layer with weights drawn by `init` from `rng` and zero biases.
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
-        let w = Array2::from_shape_simple_fn((OUT, IN), || init.sample(IN, OUT, rng));
-        Self::from_parts(w, Array1::zeros(OUT), act)
+        // W row by row, then zero biases: drawn straight into the block.
+        let mut params = Vec::with_capacity(Self::WEIGHTS + OUT);
+        params.extend((0..Self::WEIGHTS).map(|_| init.sample::<F, R>(IN, OUT, rng)));
+        params.resize(Self::WEIGHTS + OUT, F::zero());
+        Self::from_params(params, act)
     }
 
     /// A layer with the given weights (`OUT x IN`) and biases (`OUT`).
@@ -83,8 +86,18 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     }
 
     fn from_parts(w: Array2<F>, b: Array1<F>, act: A) -> Self {
+        let mut params = Vec::with_capacity(Self::WEIGHTS + OUT);
+        params.extend(w.iter().copied());
+        // Freed before the gradients are allocated, so building a layer never
+        // holds more than its parameters and gradients.
+        drop(w);
+        params.extend(b.iter().copied());
+        Self::from_params(params, act)
+    }
+
+    /// A layer from its parameter block (`W` row-major, then `b`).
+    fn from_params(params: Vec<F>, act: A) -> Self {
         let () = Self::VALID;
-        let params: Vec<F> = w.iter().chain(b.iter()).copied().collect();
         debug_assert_eq!(params.len(), Self::WEIGHTS + OUT);
         Dense {
             grads: vec![F::zero(); params.len()],
