@@ -91,8 +91,8 @@ pub(crate) fn gemm<F: Float>(
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
     let [pack0, pack1] = &mut packs.0;
     crate::layer::ensure_len(pack0, KC * F::NR);
-    let next = AtomicUsize::new(0);
     if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN {
+        let next = AtomicUsize::new(0);
         crate::layer::ensure_len(pack1, KC * F::NR);
         // Both threads claim blocks of C from `next` until none are left, so
         // a thread that runs slower (its operands in the other core's cache,
@@ -111,13 +111,13 @@ pub(crate) fn gemm<F: Float>(
         let c_ptr = helper.c;
         crate::pool::join(
             // SAFETY: bounds checked above; blocks are claimed by one thread each.
-            || unsafe { dispatch(g, c_ptr.0, ldc, accumulate, pack0, &next) },
+            || unsafe { dispatch(g, c_ptr.0, ldc, accumulate, pack0, Some(&next)) },
             &|| helper.run(),
         );
         return;
     }
     // SAFETY: bounds checked above.
-    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0, &next) };
+    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0, None) };
 }
 
 /// A raw pointer that may cross to the worker thread.
@@ -150,7 +150,16 @@ impl<F: Float> Helper<'_, F> {
         let pack = unsafe { std::slice::from_raw_parts_mut(self.pack.0, self.pack_len) };
         // SAFETY: bounds were checked for the whole product; each block of C
         // is claimed by exactly one thread.
-        unsafe { dispatch(self.g, self.c.0, self.ldc, self.accumulate, pack, self.next) };
+        unsafe {
+            dispatch(
+                self.g,
+                self.c.0,
+                self.ldc,
+                self.accumulate,
+                pack,
+                Some(self.next),
+            )
+        };
     }
 }
 
@@ -165,7 +174,7 @@ unsafe fn dispatch<F: Float>(
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
-    next: &AtomicUsize,
+    next: Option<&AtomicUsize>,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -185,11 +194,14 @@ unsafe fn dispatch<F: Float>(
 const MC: usize = 96;
 
 /// The blocked product. `C` is cut into blocks of `MC` rows by one column
-/// panel of `NR`; the blocks are claimed one at a time from `next` (shared by
-/// the threads of one product), row block by row block. For each block,
-/// `k` is walked in steps of `KC`: one packed `KC x NR` panel of `B` (in L1)
-/// multiplied by every `MR`-row tile of the block's `MC x KC` part of `A` (in
-/// L2).
+/// panel of `NR`, and `k` into steps of `KC`; one step of one block packs a
+/// `KC x NR` panel of `B` (into L1) and multiplies every `MR`-row tile of the
+/// block's `MC x KC` part of `A` (in L2) by it. Alone (`next` is `None`),
+/// the steps of `k` are outermost, so each part of `A` stays in L2 while
+/// every panel passes over it. Shared, the threads claim whole blocks from
+/// `next`, row block by row block, and take each through all of `k`. Either
+/// way every element of `C` sees the steps of `k` in order, so the bits are
+/// the same.
 ///
 /// # Safety
 /// The operands must hold every index the shape and strides imply (checked
@@ -201,7 +213,7 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
-    next: &AtomicUsize,
+    next: Option<&AtomicUsize>,
 ) {
     let Gemm {
         m,
@@ -218,7 +230,7 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     let nr = F::NR;
     if k == 0 {
         // Only one thread clears C.
-        if !accumulate && next.fetch_add(1, Ordering::Relaxed) == 0 {
+        if !accumulate && next.is_none_or(|n| n.fetch_add(1, Ordering::Relaxed) == 0) {
             for i in 0..m {
                 // SAFETY: row i < m of C, n <= ldc columns.
                 unsafe { std::slice::from_raw_parts_mut(c.add(i * ldc), n) }.fill(F::zero());
@@ -228,39 +240,55 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     }
     let panels = n.div_ceil(nr);
     let blocks = m.div_ceil(MC) * panels;
+    // One step of k for the block at rows i0.., columns j0..: pack that
+    // panel of B, then run every tile of the block against it.
+    let mut step = |block: usize, k0: usize| {
+        let (i0, j0) = (block / panels * MC, block % panels * nr);
+        let (mc, width) = (MC.min(m - i0), nr.min(n - j0));
+        let kc = KC.min(k - k0);
+        // The first step of k writes C (or adds to it when accumulating); later steps add.
+        let add = accumulate || k0 > 0;
+        // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
+        unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
+        for i in (i0..i0 + mc).step_by(MR) {
+            let tile = Tile {
+                kc,
+                // SAFETY: row i < m, column k0 < k of A.
+                a: unsafe { a.as_ptr().add(i * rsa + k0 * csa) },
+                rsa,
+                csa,
+                // SAFETY: row i < m, column j0 < n of C.
+                c: unsafe { c.add(i * ldc + j0) },
+                ldc,
+                rows: MR.min(m - i),
+                width,
+                add,
+                // The last step of k finishes C.
+                scale: if k0 + kc == k { scale } else { None },
+            };
+            // SAFETY: the tile lies within A and C (checked by `gemm`),
+            // and the panel holds kc rows of NR.
+            unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
+        }
+    };
+    let Some(next) = next else {
+        // Alone: k outermost, so each MC x KC block of A stays in L2 while
+        // every panel of B passes over it (every block is this thread's).
+        for k0 in (0..k).step_by(KC) {
+            for block in 0..blocks {
+                step(block, k0);
+            }
+        }
+        return;
+    };
+    // Shared: claim whole blocks, each taken through all of k.
     loop {
         let block = next.fetch_add(1, Ordering::Relaxed);
         if block >= blocks {
             return;
         }
-        let (i0, j0) = (block / panels * MC, block % panels * nr);
-        let (mc, width) = (MC.min(m - i0), nr.min(n - j0));
         for k0 in (0..k).step_by(KC) {
-            let kc = KC.min(k - k0);
-            // The first step of k writes C (or adds to it when accumulating); later steps add.
-            let add = accumulate || k0 > 0;
-            // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
-            unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
-            for i in (i0..i0 + mc).step_by(MR) {
-                let tile = Tile {
-                    kc,
-                    // SAFETY: row i < m, column k0 < k of A.
-                    a: unsafe { a.as_ptr().add(i * rsa + k0 * csa) },
-                    rsa,
-                    csa,
-                    // SAFETY: row i < m, column j0 < n of C.
-                    c: unsafe { c.add(i * ldc + j0) },
-                    ldc,
-                    rows: MR.min(m - i),
-                    width,
-                    add,
-                    // The last step of k finishes C.
-                    scale: if k0 + kc == k { scale } else { None },
-                };
-                // SAFETY: the tile lies within A and C (checked by `gemm`),
-                // and the panel holds kc rows of NR.
-                unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
-            }
+            step(block, k0);
         }
     }
 }
@@ -971,16 +999,7 @@ mod thread_tests {
         let mut packs = Packs::default();
         crate::layer::ensure_len(&mut packs.0[0], KC * f32::NR);
         // SAFETY: `one` is m x n with row stride n; the operands match the shape.
-        unsafe {
-            dispatch(
-                g,
-                one.as_mut_ptr(),
-                n,
-                false,
-                &mut packs.0[0],
-                &AtomicUsize::new(0),
-            )
-        };
+        unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0], None) };
         crate::set_num_threads(2);
         gemm(g, &mut two, n, false, &mut packs);
         crate::set_num_threads(1);
