@@ -353,7 +353,7 @@ pub(crate) fn check_finite<F: Float>(what: &'static str, x: ArrayView2<'_, F>) -
     let all_finite = |s: &[F]| s.iter().fold(true, |ok, v| ok & v.is_finite());
     if let Some(s) = x.as_slice() {
         // A large data set is read from memory by both threads, half each.
-        let ok = if s.len() >= 1 << 20 && crate::pool::num_threads() > 1 {
+        let ok = if crate::pool::halves_pay(s.len()) {
             let (a, b) = s.split_at(s.len() / 2);
             let (a, b) = crate::pool::both(a, b, all_finite);
             a & b

@@ -38,10 +38,6 @@ pub struct Network<H, O, L, F: Float = f32> {
     pub(crate) grad_h: Vec<F>,
 }
 
-/// Batches of at least this many input values are gathered by both threads
-/// when two are on.
-const PARALLEL_GATHER: usize = 1 << 15;
-
 impl<H, O, L, F> Network<H, O, L, F>
 where
     F: Float,
@@ -145,7 +141,7 @@ where
                     yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
                 }
             };
-            if rows * ni >= PARALLEL_GATHER && crate::pool::num_threads() > 1 {
+            if crate::pool::halves_pay(rows * ni) {
                 // A large batch is mostly cache misses: both threads fetch half.
                 let h = rows / 2;
                 let (x0, x1) = xb.split_at_mut(h * ni);

@@ -296,16 +296,12 @@ impl<'a, F> Tensors<'a, F> {
     }
 }
 
-/// Blocks with at least this many values are checked and stepped in two
-/// halves, one on the pool's worker, when two threads are on.
-const PARALLEL_MIN: usize = 1 << 15;
-
 /// Runs `f` on `t`, or, for a large block with two threads on, on its two
 /// halves at once (the second on the pool's worker); `true` if both calls
 /// return `true`.
 fn halves<F: Float>(t: Tensors<'_, F>, f: impl Fn(Tensors<'_, F>) -> bool + Sync) -> bool {
     let n = t.w.len();
-    if n < PARALLEL_MIN || crate::pool::num_threads() < 2 {
+    if !crate::pool::halves_pay(n) {
         return f(t);
     }
     let (first, second) = t.split(n / 2);

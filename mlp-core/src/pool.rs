@@ -118,6 +118,17 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
     a();
 }
 
+/// Element-wise work (the optimiser's check and step, gathering a batch,
+/// checking data for NaN) over at least this many values is split in halves,
+/// one per thread, when two threads are on.
+const HALVES_MIN: usize = 1 << 15;
+
+/// Whether element-wise work over `len` values is worth splitting in halves
+/// with [`both`].
+pub(crate) fn halves_pay(len: usize) -> bool {
+    len >= HALVES_MIN && num_threads() > 1
+}
+
 /// `(f(a), f(b))`, with `f(b)` on the worker when two threads are on (see
 /// [`join`]): for work already cut in two independent halves.
 pub(crate) fn both<T: Send, R: Send>(a: T, b: T, f: impl Fn(T) -> R + Sync) -> (R, R) {
