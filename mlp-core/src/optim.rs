@@ -319,7 +319,8 @@ pub(crate) enum Rule<F> {
 
 impl<F: Float> Rule<F> {
     /// Whether the step keeps every value of this tensor finite. Reads only,
-    /// so a failed check leaves no trace.
+    /// so a failed check leaves no trace (the block is borrowed mutably only
+    /// to share the two-thread split with [`step`](Self::step)).
     #[inline]
     pub(crate) fn step_is_finite(self, w: &mut [F], g: &[F], state: &mut Moments<F>) -> bool {
         halves(Tensors::new(w, g, state), |t| match self {
