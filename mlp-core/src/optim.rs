@@ -202,11 +202,11 @@ trait Update<F: Float>: Copy {
         let mut ok = true;
         let Tensors { w, g, m, v } = t;
         match (m.is_empty(), v.is_empty()) {
-            (true, _) => {
-                for (&w, &g) in w.iter().zip(g) {
+            (true, _) => in_groups(w.len(), |r| {
+                for (&w, &g) in w[r.clone()].iter().zip(&g[r]) {
                     ok &= self.apply(w, g, z, z).0.is_finite();
                 }
-            }
+            }),
             (false, true) => {
                 for ((&w, &g), &m) in w.iter().zip(g).zip(&*m) {
                     ok &= self.apply(w, g, m, z).0.is_finite();
@@ -228,11 +228,11 @@ trait Update<F: Float>: Copy {
         let z = F::zero();
         let Tensors { w, g, m, v } = t;
         match (m.is_empty(), v.is_empty()) {
-            (true, _) => {
-                for (w, &g) in w.iter_mut().zip(g) {
+            (true, _) => in_groups(w.len(), |r| {
+                for (w, &g) in w[r.clone()].iter_mut().zip(&g[r]) {
                     *w = self.apply(*w, g, z, z).0;
                 }
-            }
+            }),
             (false, true) => {
                 for ((w, &g), m) in w.iter_mut().zip(g).zip(m) {
                     (*w, *m, _) = self.apply(*w, g, *m, z);
@@ -245,6 +245,28 @@ trait Update<F: Float>: Copy {
                 }
             }
         }
+    }
+}
+
+/// Calls `f` on consecutive ranges covering `0..n`: groups of eight, then
+/// at most one group of four, then single indices. Inlined, every call site
+/// sees a range of constant length, so a short block (a layer of five
+/// parameters, say) still runs its first four values as one vector
+/// operation where a plain loop would run all five one by one.
+#[inline(always)]
+fn in_groups(n: usize, mut f: impl FnMut(std::ops::Range<usize>)) {
+    let mut at = 0;
+    while n - at >= 8 {
+        f(at..at + 8);
+        at += 8;
+    }
+    if n - at >= 4 {
+        f(at..at + 4);
+        at += 4;
+    }
+    while at < n {
+        f(at..at + 1);
+        at += 1;
     }
 }
 
@@ -299,6 +321,7 @@ impl<'a, F> Tensors<'a, F> {
 /// Runs `f` on `t`, or, for a large block with two threads on, on its two
 /// halves at once (the second on the pool's worker); `true` if both calls
 /// return `true`.
+#[inline(always)]
 fn halves<F: Float>(t: Tensors<'_, F>, f: impl Fn(Tensors<'_, F>) -> bool + Sync) -> bool {
     let n = t.w.len();
     if !crate::pool::halves_pay(n) {

@@ -131,9 +131,7 @@ macro_rules! elementwise_activation {
             const NAME: &'static str = <$t as $crate::Elementwise<F>>::NAME;
             #[inline]
             fn forward(&self, a: &[F], h: &mut [F], _width: usize) {
-                for (h, &a) in h.iter_mut().zip(a) {
-                    *h = $crate::Elementwise::<F>::phi(self, a);
-                }
+                $crate::activation::__map(a, h, |a| $crate::Elementwise::<F>::phi(self, a));
             }
             fn describe(&self) -> ::std::string::String {
                 $crate::Elementwise::<F>::describe(self)
@@ -149,9 +147,9 @@ macro_rules! elementwise_activation {
         impl<F: $crate::Float> $crate::Derivative<F> for $t {
             #[inline]
             fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], _width: usize) {
-                for (((d, &a), &h), &g) in delta.iter_mut().zip(a).zip(h).zip(grad_h) {
-                    *d = $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g;
-                }
+                $crate::activation::__map3(a, h, grad_h, delta, |a, h, g| {
+                    $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g
+                });
             }
         }
     )+};
@@ -161,6 +159,66 @@ elementwise_activation!(@forward Step);
 elementwise_activation!(
     Identity, Sigmoid, Tanh, Relu, LeakyRelu, Elu, Selu, Softplus, Softsign, Swish, Mish
 );
+
+/// `out[k] = f(a[k])` over slices of equal length, eight values at a time,
+/// then four, then one by one. A plain loop vectorises only whole groups of
+/// its vector width and leaves a short slice (a layer of four units, a
+/// single sample) entirely scalar; the explicit groups of eight and four
+/// keep every group of four values in one vector operation. Each value is
+/// computed on its own, so the results are the same bits as the plain loop.
+#[doc(hidden)]
+#[inline(always)]
+pub fn __map<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
+    debug_assert_eq!(a.len(), out.len());
+    let (o8, o_rest) = out.as_chunks_mut::<8>();
+    let (a8, a_rest) = a.as_chunks::<8>();
+    for (o, a) in o8.iter_mut().zip(a8) {
+        for k in 0..8 {
+            o[k] = f(a[k]);
+        }
+    }
+    let (o4, o_rest) = o_rest.as_chunks_mut::<4>();
+    let (a4, a_rest) = a_rest.as_chunks::<4>();
+    if let (Some(o), Some(a)) = (o4.first_mut(), a4.first()) {
+        for k in 0..4 {
+            o[k] = f(a[k]);
+        }
+    }
+    for (o, &a) in o_rest.iter_mut().zip(a_rest) {
+        *o = f(a);
+    }
+}
+
+/// `out[k] = f(a[k], b[k], c[k])`, grouped as [`__map`].
+#[doc(hidden)]
+#[inline(always)]
+pub fn __map3<F: Copy>(a: &[F], b: &[F], c: &[F], out: &mut [F], f: impl Fn(F, F, F) -> F) {
+    debug_assert!(a.len() == out.len() && b.len() == out.len() && c.len() == out.len());
+    let (o8, o_rest) = out.as_chunks_mut::<8>();
+    let ((a8, a_rest), (b8, b_rest), (c8, c_rest)) =
+        (a.as_chunks::<8>(), b.as_chunks::<8>(), c.as_chunks::<8>());
+    for (o, ((a, b), c)) in o8.iter_mut().zip(a8.iter().zip(b8).zip(c8)) {
+        for k in 0..8 {
+            o[k] = f(a[k], b[k], c[k]);
+        }
+    }
+    let (o4, o_rest) = o_rest.as_chunks_mut::<4>();
+    let ((a4, a_rest), (b4, b_rest), (c4, c_rest)) = (
+        a_rest.as_chunks::<4>(),
+        b_rest.as_chunks::<4>(),
+        c_rest.as_chunks::<4>(),
+    );
+    if let (Some(o), Some(a), Some(b), Some(c)) =
+        (o4.first_mut(), a4.first(), b4.first(), c4.first())
+    {
+        for k in 0..4 {
+            o[k] = f(a[k], b[k], c[k]);
+        }
+    }
+    for (o, ((&a, &b), &c)) in o_rest.iter_mut().zip(a_rest.iter().zip(b_rest).zip(c_rest)) {
+        *o = f(a, b, c);
+    }
+}
 
 /// The logistic function `1 / (1 + e^-x)`, computed without overflow for
 /// either sign of `x`.
