@@ -273,6 +273,19 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         }
         gx
     }
+
+    const STACK: bool = !Self::FAST;
+
+    fn backprop_one(
+        &mut self,
+        x: &[F; IN],
+        loss: impl FnOnce(&A, &[F], &[F], &mut [F]) -> F,
+    ) -> (F, [F; IN]) {
+        let (a, h) = self.forward_one(x);
+        let mut delta = [F::zero(); OUT];
+        let loss = loss(&self.act, &a, &h, &mut delta);
+        (loss, self.backward_one(x, &delta))
+    }
 }
 
 impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
@@ -295,6 +308,51 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
             OUT,
         );
         self.backward_from_delta(x, rows, need_grad_in)
+    }
+
+    const STACK: bool = !Self::FAST;
+
+    fn backprop_one(
+        &mut self,
+        x: &[F; IN],
+        pass: &mut Pass<'_>,
+        rest: impl FnOnce(&[F; OUT], &mut Pass<'_>) -> (F, [F; OUT]),
+    ) -> (F, [F; IN]) {
+        let (a, h) = self.forward_one(x);
+        let (loss, grad_h) = rest(&h, pass);
+        let mut delta = [F::zero(); OUT];
+        self.act.backward(&a, &h, &grad_h, &mut delta, OUT);
+        (loss, self.backward_one(x, &delta))
+    }
+}
+
+/// One sample on the stack, for [`Backward::backprop_one`] and
+/// [`OutputLayer::backprop_one`]: the plain kernels of `kernels.rs` on
+/// arrays, so the results are those of the batch path with one row.
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
+    /// `a = W x + b` and `h = phi(a)`, also kept in the layer's buffers.
+    #[inline(always)]
+    fn forward_one(&mut self, x: &[F; IN]) -> ([F; OUT], [F; OUT]) {
+        let (w, b) = self.params.split_at(Self::WEIGHTS);
+        let a = kernels::affine_one::<F, IN, OUT>(x, w, b);
+        let mut h = [F::zero(); OUT];
+        self.act.forward(&a, &mut h, OUT);
+        ensure_len(&mut self.a, OUT);
+        ensure_len(&mut self.h, OUT);
+        self.a[..OUT].copy_from_slice(&a);
+        self.h[..OUT].copy_from_slice(&h);
+        (a, h)
+    }
+
+    /// Keeps `delta`, sets the gradients `dL/dW = delta x^T`, `dL/db = delta`
+    /// (a batch of one), and returns `dL/dx = W^T delta`.
+    #[inline(always)]
+    fn backward_one(&mut self, x: &[F; IN], delta: &[F; OUT]) -> [F; IN] {
+        ensure_len(&mut self.delta, OUT);
+        self.delta[..OUT].copy_from_slice(delta);
+        let (gw, gb) = self.grads.split_at_mut(Self::WEIGHTS);
+        kernels::grad_params_one::<F, IN, OUT>(delta, x, gw, gb);
+        kernels::grad_input_one::<F, IN, OUT>(delta, &self.params[..Self::WEIGHTS])
     }
 }
 

@@ -116,4 +116,28 @@ impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
         }
         &self.grad_in[..n]
     }
+
+    const STACK: bool = true;
+
+    fn backprop_one(
+        &mut self,
+        x: &[F; N],
+        pass: &mut Pass<'_>,
+        rest: impl FnOnce(&[F; N], &mut Pass<'_>) -> (F, [F; N]),
+    ) -> (F, [F; N]) {
+        // The same draws, in the same order, as `forward` with one row.
+        let h: [F; N] = self
+            .forward(x, 1, pass)
+            .try_into()
+            .expect("one row of N values");
+        if !self.active {
+            return rest(x, pass);
+        }
+        let (loss, grad_h) = rest(&h, pass);
+        let mut grad_x = grad_h;
+        for (g, &m) in grad_x.iter_mut().zip(&self.mask[..N]) {
+            *g *= m;
+        }
+        (loss, grad_x)
+    }
 }

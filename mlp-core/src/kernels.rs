@@ -146,6 +146,54 @@ pub(crate) fn grad_input<F: Float, const IN: usize, const OUT: usize>(
     }
 }
 
+/// [`affine`] for one sample: `a = W x + b`, on arrays of known length.
+#[inline(always)]
+pub(crate) fn affine_one<F: Float, const IN: usize, const OUT: usize>(
+    x: &[F; IN],
+    w: &[F],
+    b: &[F],
+) -> [F; OUT] {
+    let w = matrix::<F, IN, OUT>(w);
+    let b: &[F; OUT] = b.try_into().expect("b holds OUT values");
+    std::array::from_fn(|o| b[o] + dot(x, &w[o]))
+}
+
+/// [`grad_params`] for one sample, whose scale `1 / rows` is 1:
+/// `gw = delta x^T`, `gb = delta`, with the same additions to zero (which
+/// turn `-0` into `+0`) so the bits agree.
+#[inline(always)]
+pub(crate) fn grad_params_one<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F; OUT],
+    x: &[F; IN],
+    gw: &mut [F],
+    gb: &mut [F],
+) {
+    let gw: &mut [[F; IN]; OUT] = rows_mut::<F, IN>(gw)
+        .try_into()
+        .expect("gw holds OUT x IN values");
+    let gb: &mut [F; OUT] = gb.try_into().expect("gb holds OUT values");
+    for o in 0..OUT {
+        gb[o] = F::zero() + delta[o];
+        for i in 0..IN {
+            gw[o][i] = F::zero() + delta[o] * x[i];
+        }
+    }
+}
+
+/// [`grad_input`] for one sample: `gx = delta W`.
+#[inline(always)]
+pub(crate) fn grad_input_one<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F; OUT],
+    w: &[F],
+) -> [F; IN] {
+    let w = matrix::<F, IN, OUT>(w);
+    let mut gx = [F::zero(); IN];
+    for o in 0..OUT {
+        axpy(delta[o], &w[o], &mut gx);
+    }
+    gx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +261,30 @@ mod tests {
                 for (g, w) in gx.iter().zip(want.iter()) {
                     assert!((g - w).abs() < 1e-12);
                 }
+
+                // The one-sample kernels give the batch kernels' bits on row 0.
+                let first = |v: &[f64], n: usize| v[..n].to_vec();
+                let (w, b) = (w.as_slice().unwrap(), b.as_slice().unwrap());
+                let x0: [f64; IN] = first(x.as_slice().unwrap(), IN).try_into().unwrap();
+                let d0: [f64; OUT] = first(delta.as_slice().unwrap(), OUT).try_into().unwrap();
+                let mut a1 = [0.0; OUT];
+                affine::<_, IN, OUT>(&x0, w, b, &mut a1);
+                assert_eq!(
+                    affine_one::<_, IN, OUT>(&x0, w, b).map(f64::to_bits),
+                    a1.map(f64::to_bits)
+                );
+                let (mut gw1, mut gb1) = (vec![9.0; n_out * n_in], vec![9.0; n_out]);
+                grad_params::<_, IN, OUT>(&d0, &x0, &mut gw1, &mut gb1, 1.0);
+                let (mut gw2, mut gb2) = (vec![9.0; n_out * n_in], vec![9.0; n_out]);
+                grad_params_one::<_, IN, OUT>(&d0, &x0, &mut gw2, &mut gb2);
+                let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!((bits(&gw1), bits(&gb1)), (bits(&gw2), bits(&gb2)));
+                let mut gx1 = [0.0; IN];
+                grad_input::<_, IN, OUT>(&d0, w, &mut gx1);
+                assert_eq!(
+                    grad_input_one::<_, IN, OUT>(&d0, w).map(f64::to_bits),
+                    gx1.map(f64::to_bits)
+                );
             }
         }
     }

@@ -166,6 +166,24 @@ pub trait OutputLayer<F: Float>: Parameters<F> {
     /// Parameter gradients from the `delta_m` written through
     /// [`parts_mut`](Self::parts_mut), and `dL/dx` when `need_grad_in`.
     fn backward_from_delta(&mut self, x: &[F], rows: usize, need_grad_in: bool) -> &[F];
+
+    /// Whether [`backprop_one`](Self::backprop_one) may be used: the layer
+    /// is small enough for its values to live on the stack.
+    const STACK: bool;
+
+    /// One sample forward and back with every intermediate value on the
+    /// stack: `loss(act, a, h, delta)` returns the sample's loss and writes
+    /// `delta_m`. Returns the loss and `dL/dx`.
+    ///
+    /// Leaves `a`, `h`, `delta` and the parameter gradients exactly as
+    /// [`forward`](Layer::forward), [`parts_mut`](Self::parts_mut) and
+    /// [`backward_from_delta`](Self::backward_from_delta) with one row would,
+    /// bit for bit (the same kernels run on arrays of known length).
+    fn backprop_one(
+        &mut self,
+        x: &<Self::In as Width>::Array<F>,
+        loss: impl FnOnce(&Self::Act, &[F], &[F], &mut [F]) -> F,
+    ) -> (F, <Self::In as Width>::Array<F>);
 }
 
 /// A layer that backprop can pass through.
@@ -180,6 +198,29 @@ pub trait Backward<F: Float>: Parameters<F> {
         rows: usize,
         need_grad_in: bool,
     ) -> &'s [F];
+
+    /// Whether [`backprop_one`](Self::backprop_one) may be used: every
+    /// layer of the stack is small enough for its values to live on the stack.
+    const STACK: bool;
+
+    /// One training sample through this layer, then `rest` (the layers
+    /// above it and the loss, which returns the loss and `dL/dh` for this
+    /// layer's output), then back through this layer; returns the loss and
+    /// `dL/dx`. Every intermediate value lives on the stack and, for a
+    /// network of small layers, the whole step compiles to one function.
+    ///
+    /// Leaves the layer's buffers (`a`, `h`, `delta`, dropout masks) and
+    /// parameter gradients exactly as [`forward`](Layer::forward) and
+    /// [`backward`](Self::backward) with one row would, bit for bit.
+    fn backprop_one(
+        &mut self,
+        x: &<Self::In as Width>::Array<F>,
+        pass: &mut Pass<'_>,
+        rest: impl FnOnce(
+            &<Self::Out as Width>::Array<F>,
+            &mut Pass<'_>,
+        ) -> (F, <Self::Out as Width>::Array<F>),
+    ) -> (F, <Self::In as Width>::Array<F>);
 }
 
 /// `Self` can follow a layer whose output width is `W`.
@@ -225,6 +266,17 @@ impl<F: Float, const N: usize> Parameters<F> for Input<N> {
 impl<F: Float, const N: usize> Backward<F> for Input<N> {
     fn backward<'s>(&'s mut self, _x: &[F], grad_h: &'s [F], _rows: usize, _need: bool) -> &'s [F] {
         grad_h
+    }
+
+    const STACK: bool = true;
+
+    fn backprop_one(
+        &mut self,
+        x: &[F; N],
+        pass: &mut Pass<'_>,
+        rest: impl FnOnce(&[F; N], &mut Pass<'_>) -> (F, [F; N]),
+    ) -> (F, [F; N]) {
+        rest(x, pass)
     }
 }
 
@@ -295,6 +347,22 @@ impl<F: Float, A: Backward<F>, B: Backward<F> + Layer<F, In = A::Out>> Backward<
         let mid = self.head.output(x, rows);
         let grad_mid = self.tail.backward(mid, grad_h, rows, true);
         self.head.backward(x, grad_mid, rows, need_grad_in)
+    }
+
+    const STACK: bool = A::STACK && B::STACK;
+
+    fn backprop_one(
+        &mut self,
+        x: &<A::In as Width>::Array<F>,
+        pass: &mut Pass<'_>,
+        rest: impl FnOnce(
+            &<B::Out as Width>::Array<F>,
+            &mut Pass<'_>,
+        ) -> (F, <B::Out as Width>::Array<F>),
+    ) -> (F, <A::In as Width>::Array<F>) {
+        let tail = &mut self.tail;
+        self.head
+            .backprop_one(x, pass, |mid, pass| tail.backprop_one(mid, pass, rest))
     }
 }
 

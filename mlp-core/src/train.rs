@@ -2,7 +2,7 @@
 //! early stopping and the history of a run.
 
 use crate::activation::Derivative;
-use crate::layer::{Backward, OutputLayer, Parameters, Takes, ensure_len};
+use crate::layer::{Backward, OutputLayer, Parameters, Pass, Takes, Width, ensure_len};
 use crate::loss::{DeltaFor, LossFor};
 use crate::network::Network;
 use crate::optim::{Optimizer, Schedule};
@@ -396,6 +396,7 @@ where
         let mut history = History::default();
         let mut best = (f64::INFINITY, 0usize, Vec::<F>::new());
         let mut since_best = 0;
+        self.prepare_optimizer(&cfg.optimizer);
 
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
@@ -486,24 +487,38 @@ where
     {
         cfg.validate()?;
         self.check_data(x, y)?;
+        self.prepare_optimizer(&cfg.optimizer);
         let rows = self.gather(x, y, 0..x.nrows());
         let loss = self.train_step(rows, cfg.optimizer.lr(), cfg);
         loss.map(|l| l / rows as f64)
             .ok_or(Error::NonFiniteLoss { epoch: 1, step: 1 })
     }
 
+    /// Sizes every layer's optimiser state for `opt` (once, before the
+    /// steps of [`train_step`](Self::train_step)).
+    fn prepare_optimizer(&mut self, opt: &Optimizer) {
+        self.visit_params(&mut |p| opt.prepare(p.state, p.value.len()));
+    }
+
     /// One update from the gathered batch of `rows` samples: forward, output
     /// error, backward, penalties, clipping, then the optimiser step, which
     /// happens only if everything stays finite. Returns the batch's summed
     /// loss (with penalty), or `None` if something became non-finite.
-    /// Allocates nothing once the buffers exist (after the first step).
+    /// The optimiser state must have been sized by
+    /// [`prepare_optimizer`](Self::prepare_optimizer). Allocates nothing
+    /// once the buffers exist (after the first step).
     pub(crate) fn train_step(&mut self, rows: usize, lr: f64, cfg: &TrainConfig) -> Option<f64>
     where
         H: Backward<F>,
         O::Act: Derivative<F>,
         L: DeltaFor<F, O::Act>,
     {
-        let data_loss = self.backprop(rows, true).as_f64();
+        let data_loss = if rows == 1 && H::STACK && O::STACK {
+            self.backprop_one()
+        } else {
+            self.backprop(rows, true)
+        };
+        let data_loss = data_loss.as_f64();
 
         // Penalties (part of the objective, so they are clipped with the rest).
         let mut penalty = 0.0;
@@ -550,13 +565,9 @@ where
         }
         // Check the step, then take it: a failed check leaves the network as it was.
         let t = self.steps + 1;
-        let opt = cfg.optimizer;
-        let rule = opt.rule::<F>(lr, t);
+        let rule = cfg.optimizer.rule::<F>(lr, t);
         let mut finite = true;
-        self.visit_params(&mut |p| {
-            opt.prepare(p.state, p.value.len());
-            finite &= rule.step_is_finite(p.value, p.grad, p.state);
-        });
+        self.visit_params(&mut |p| finite &= rule.step_is_finite(p.value, p.grad, p.state));
         if !finite {
             return None;
         }
@@ -598,6 +609,37 @@ where
                 .backward_from_delta(self.hidden.output(x, rows), rows, need_grad_in);
         self.hidden.backward(x, grad_top, rows, false);
         loss
+    }
+
+    /// [`backprop`](Self::backprop) for a batch of one sample in a network
+    /// of small layers: the same steps and kernels, with every intermediate
+    /// value on the stack and the whole pass inlined into one function, so
+    /// an online update pays no per-layer call and buffer overhead. The
+    /// results are the same bits (`tests::one_sample_path_matches_batch_path`).
+    pub(crate) fn backprop_one(&mut self) -> F
+    where
+        H: Backward<F>,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act>,
+    {
+        let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
+        let mut x = <H::In as Width>::zeros::<F>();
+        x.as_mut().copy_from_slice(&self.xb[..ni]);
+        let (output, loss, y) = (&mut self.output, &self.loss, &self.yb[..no]);
+        let mut pass = Pass {
+            training: true,
+            rng: &mut self.rng,
+        };
+        let (total, _) = self.hidden.backprop_one(&x, &mut pass, |h, _| {
+            output.backprop_one(h, |act, a, h, delta| {
+                // Forward ends in the loss; backward starts from delta_m.
+                let total = loss.total(act, a, h, y, no);
+                let mut grad_h = <O::Out as Width>::zeros::<F>();
+                loss.delta(act, a, h, y, grad_h.as_mut(), delta, no);
+                total
+            })
+        });
+        total
     }
 
     fn weight_tensors(&mut self) -> usize {
@@ -659,5 +701,118 @@ where
             p.value.copy_from_slice(&buf[at..at + p.value.len()]);
             at += p.value.len();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::activation::Derivative;
+    use crate::layer::{Backward, OutputLayer, Takes};
+    use crate::loss::DeltaFor;
+    use crate::prelude::*;
+    use crate::{LayerView, Parameters};
+
+    /// Everything a step leaves behind, as bits: the loss, every layer's
+    /// `a`, `h`, `delta` and gradients, and the next draw of the RNG.
+    fn state<H, O, L, F>(net: &mut Network<H, O, L, F>, loss: F) -> Vec<u64>
+    where
+        F: Float,
+        H: Parameters<F>,
+        O: OutputLayer<F> + Takes<F, H::Out>,
+        L: crate::Loss<F>,
+    {
+        let mut bits = vec![loss.as_f64().to_bits()];
+        net.visit_layers(1, &mut |layer| {
+            if let LayerView::Dense(d) = layer {
+                for v in [d.a, d.h, d.delta, d.grad_w] {
+                    bits.extend(v.iter().map(|v| v.as_f64().to_bits()));
+                }
+                bits.extend(d.grad_b.iter().map(|v| v.as_f64().to_bits()));
+            }
+        });
+        bits.push(rand::Rng::next_u64(&mut net.rng));
+        bits
+    }
+
+    /// Trains `net` online for a few epochs (through the one-sample path),
+    /// then, at every sample, compares one step through the one-sample
+    /// path with one through the batch path, on clones.
+    fn one_sample_path_agrees<H, O, L, F>(mut net: Network<H, O, L, F>, x: &[F], y: &[F])
+    where
+        F: Float,
+        H: Backward<F> + Clone,
+        O: OutputLayer<F> + Takes<F, H::Out> + Clone,
+        O::Act: Derivative<F>,
+        L: DeltaFor<F, O::Act> + Clone,
+    {
+        assert!(H::STACK && O::STACK);
+        let (ni, no) = (
+            Network::<H, O, L, F>::INPUTS,
+            Network::<H, O, L, F>::OUTPUTS,
+        );
+        let rows = x.len() / ni;
+        let xs = ndarray::ArrayView2::from_shape((rows, ni), x).unwrap();
+        let ys = ndarray::ArrayView2::from_shape((rows, no), y).unwrap();
+        let cfg = TrainConfig::new()
+            .epochs(5)
+            .batch(Batch::Stochastic)
+            .optimizer(Sgd::new(0.1));
+        net.fit(xs, ys, &cfg).unwrap();
+        for r in 0..rows {
+            let (mut one, mut batch) = (net.clone(), net.clone());
+            for n in [&mut one, &mut batch] {
+                n.xb = x[r * ni..(r + 1) * ni].to_vec();
+                n.yb = y[r * no..(r + 1) * no].to_vec();
+            }
+            let (l1, lb) = (one.backprop_one(), batch.backprop(1, true));
+            assert_eq!(state(&mut one, l1), state(&mut batch, lb), "sample {r}");
+        }
+    }
+
+    fn data<F: Float>(n: usize, seed: f64) -> Vec<F> {
+        (0..n)
+            .map(|i| F::from_f64((i as f64 * 0.77 + seed).sin() * 1.5))
+            .collect()
+    }
+
+    #[test]
+    fn one_sample_path_matches_batch_path() {
+        // The book's XOR network, in f32.
+        let mut rng = crate::rng(1);
+        let net = Network::new(
+            Dense::<2, 4, Sigmoid>::new(Sigmoid, Init::XavierNormal, &mut rng),
+            Dense::<4, 1, Sigmoid>::new(Sigmoid, Init::XavierNormal, &mut rng),
+            Bce,
+            rng,
+        );
+        let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+        one_sample_path_agrees(net, &x, &[0.0, 1.0, 1.0, 0.0]);
+
+        // Two hidden layers with dropout between them, softmax and
+        // cross-entropy, in f64: the masks must be drawn identically.
+        let mut rng = crate::rng(2);
+        let hidden = Dense::<3, 9, Tanh, f64>::new(Tanh, Init::HeNormal, &mut rng)
+            .then(Dropout::<9, f64>::new(0.3).unwrap())
+            .then(Dense::<9, 5, Relu, f64>::new(
+                Relu,
+                Init::HeNormal,
+                &mut rng,
+            ));
+        let output = Dense::<5, 3, Softmax, f64>::new(Softmax, Init::XavierNormal, &mut rng);
+        let net = Network::new(hidden, output, CrossEntropy, rng);
+        let y: Vec<f64> = (0..7)
+            .flat_map(|r| (0..3).map(move |k| (r % 3 == k) as u8 as f64))
+            .collect();
+        one_sample_path_agrees(net, &data(21, 0.3), &y);
+
+        // No hidden layer, an element-wise loss, 13 outputs (groups of 8, 4, 1).
+        let mut rng = crate::rng(3);
+        let output = Dense::<3, 13, Identity>::new(Identity, Init::XavierUniform, &mut rng);
+        let net = Network::new(Input::<3>, output, Mse, rng);
+        one_sample_path_agrees(net, &data(15, 0.1), &data(65, 0.7));
+
+        // Large layers keep the batch path (the blocked products sum in another order).
+        const { assert!(!<Dense<64, 64, Relu> as Backward<f32>>::STACK) };
+        const { assert!(<Dense<63, 64, Relu> as Backward<f32>>::STACK) };
     }
 }
