@@ -120,6 +120,10 @@ where
         y: ArrayView2<'_, F>,
         idx: impl ExactSizeIterator<Item = usize> + Clone + Send,
     ) -> usize {
+        if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) {
+            // Standard layout (the usual case): plain slice copies, no views.
+            return self.gather_flat(xs, ys, idx);
+        }
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
         ensure_len(&mut self.xb, rows * ni);
         ensure_len(&mut self.yb, rows * no);
@@ -130,31 +134,41 @@ where
                 None => dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s),
             }
         }
-        if let (Some(xs), Some(ys)) = (x.as_slice(), y.as_slice()) {
-            // Standard layout (the usual case): plain slice copies, no views.
-            let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
-            // Copies the samples `idx[skip..]` into `xb` and `yb`.
-            let copy = |(idx, skip, xb, yb): (_, usize, &mut [F], &mut [F])| {
-                let rows = xb.chunks_exact_mut(ni).zip(yb.chunks_exact_mut(no));
-                for (i, (xd, yd)) in Iterator::skip(idx, skip).zip(rows) {
-                    xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
-                    yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
-                }
-            };
-            if crate::pool::halves_pay(rows * ni) {
-                // A large batch is mostly cache misses: both threads fetch half.
-                let h = rows / 2;
-                let (x0, x1) = xb.split_at_mut(h * ni);
-                let (y0, y1) = yb.split_at_mut(h * no);
-                crate::pool::both((idx.clone(), 0, x0, y0), (idx, h, x1, y1), copy);
-            } else {
-                copy((idx, 0, xb, yb));
-            }
-            return rows;
-        }
         for (k, i) in idx.enumerate() {
             copy_row(&mut self.xb[k * ni..(k + 1) * ni], x.row(i));
             copy_row(&mut self.yb[k * no..(k + 1) * no], y.row(i));
+        }
+        rows
+    }
+
+    /// [`gather`](Self::gather) from data in standard layout, given as its
+    /// row-major slices (which a training run looks up once, not per batch).
+    pub(crate) fn gather_flat(
+        &mut self,
+        xs: &[F],
+        ys: &[F],
+        idx: impl ExactSizeIterator<Item = usize> + Clone + Send,
+    ) -> usize {
+        let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
+        ensure_len(&mut self.xb, rows * ni);
+        ensure_len(&mut self.yb, rows * no);
+        let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
+        // Copies the samples `idx[skip..]` into `xb` and `yb`.
+        let copy = |(idx, skip, xb, yb): (_, usize, &mut [F], &mut [F])| {
+            let rows = xb.chunks_exact_mut(ni).zip(yb.chunks_exact_mut(no));
+            for (i, (xd, yd)) in Iterator::skip(idx, skip).zip(rows) {
+                xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
+                yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
+            }
+        };
+        if crate::pool::halves_pay(rows * ni) {
+            // A large batch is mostly cache misses: both threads fetch half.
+            let h = rows / 2;
+            let (x0, x1) = xb.split_at_mut(h * ni);
+            let (y0, y1) = yb.split_at_mut(h * no);
+            crate::pool::both((idx.clone(), 0, x0, y0), (idx, h, x1, y1), copy);
+        } else {
+            copy((idx, 0, xb, yb));
         }
         rows
     }

@@ -397,6 +397,8 @@ where
         let mut best = (f64::INFINITY, 0usize, Vec::<F>::new());
         let mut since_best = 0;
         self.prepare_optimizer(&cfg.optimizer);
+        // Data in standard layout is read as slices, looked up once.
+        let flat = x.as_slice().zip(y.as_slice());
 
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
@@ -407,7 +409,11 @@ where
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
             for idx in train_rows.chunks(batch) {
-                let rows = self.gather(x, y, idx.iter().copied());
+                let idx = idx.iter().copied();
+                let rows = match flat {
+                    Some((xs, ys)) => self.gather_flat(xs, ys, idx),
+                    None => self.gather(x, y, idx),
+                };
                 let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
                     epoch: epoch + 1,
                     step: updates + 1,
