@@ -38,6 +38,14 @@ fn allocations(f: impl FnOnce()) -> usize {
     ALLOCATIONS.load(Ordering::SeqCst) - before
 }
 
+/// Allocations made by `steps` more calls of `step`, after two warm-up calls
+/// (the first sizes the layer buffers and the optimiser state).
+fn steady_allocations(steps: usize, mut step: impl FnMut()) -> usize {
+    step();
+    step();
+    allocations(|| (0..steps).for_each(|_| step()))
+}
+
 fn data<F: Float>(rows: usize, cols: usize, outs: usize) -> (Array2<F>, Array2<F>) {
     let x = Array2::from_shape_fn((rows, cols), |(i, j)| {
         F::from_f64(((i * 7 + j * 3) as f64 * 0.1).sin())
@@ -78,12 +86,8 @@ fn training_steps_do_not_allocate() {
             CrossEntropy,
             r,
         );
-        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
-        net.train_on_batch(x.view(), y.view(), cfg).unwrap();
-        let n = allocations(|| {
-            for _ in 0..100 {
-                net.train_on_batch(x.view(), y.view(), cfg).unwrap();
-            }
+        let n = steady_allocations(100, || {
+            net.train_on_batch(x.view(), y.view(), cfg).unwrap();
         });
         assert_eq!(n, 0, "f32 softmax network, {cfg:?}");
 
@@ -115,12 +119,8 @@ fn training_steps_do_not_allocate() {
     let l1 = Dense::<128, 64, _>::new(Relu, Init::HeNormal, &mut r);
     let out = Dense::<64, 10, _>::new(Softmax, Init::XavierNormal, &mut r);
     let mut net = Network::new(l1, out, CrossEntropy, r);
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    let n = allocations(|| {
-        for _ in 0..50 {
-            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-        }
+    let n = steady_allocations(50, || {
+        net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
     });
     assert_eq!(n, 0, "f32 128-64-10 network (fast products)");
     let (x, y) = data::<f64>(48, 128, 10);
@@ -128,12 +128,8 @@ fn training_steps_do_not_allocate() {
     let l1 = Dense::<128, 64, _, f64>::new(Tanh, Init::XavierNormal, &mut r);
     let out = Dense::<64, 10, _, f64>::new(Softmax, Init::XavierNormal, &mut r);
     let mut net = Network::new(l1, out, CrossEntropy, r);
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    let n = allocations(|| {
-        for _ in 0..50 {
-            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-        }
+    let n = steady_allocations(50, || {
+        net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
     });
     assert_eq!(n, 0, "f64 128-64-10 network (fast products)");
 
@@ -146,12 +142,8 @@ fn training_steps_do_not_allocate() {
     let l1 = Dense::<256, 128, _>::new(Relu, Init::HeNormal, &mut r);
     let out = Dense::<128, 10, _>::new(Softmax, Init::XavierNormal, &mut r);
     let mut net = Network::new(l1, out, CrossEntropy, r);
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-    let n = allocations(|| {
-        for _ in 0..50 {
-            net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
-        }
+    let n = steady_allocations(50, || {
+        net.train_on_batch(x.view(), y.view(), &cfg).unwrap();
     });
     mlp::set_num_threads(1);
     assert_eq!(n, 0, "f32 256-128-10 network on two threads");
