@@ -133,8 +133,7 @@ impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
         if !self.active {
             return rest(x, pass);
         }
-        let (loss, grad_h) = rest(&h, pass);
-        let mut grad_x = grad_h;
+        let (loss, mut grad_x) = rest(&h, pass);
         for (g, &m) in grad_x.iter_mut().zip(&self.mask[..N]) {
             *g *= m;
         }
