@@ -126,7 +126,12 @@ pub(crate) fn grad_params<F: Float, const IN: usize, const OUT: usize>(
             axpy(d[o], x, &mut gw[o]);
         }
     }
-    for g in gw.as_flattened_mut().iter_mut().chain(gb.iter_mut()) {
+    // Two plain loops: a chained iterator checks which half it is in at
+    // every element.
+    for g in gw.as_flattened_mut() {
+        *g *= scale;
+    }
+    for g in gb.iter_mut() {
         *g *= scale;
     }
 }

@@ -20,6 +20,7 @@ pub fn set_num_threads(n: usize) {
 }
 
 /// The number of threads large products use.
+#[inline]
 pub fn num_threads() -> usize {
     THREADS.load(Ordering::Relaxed)
 }
@@ -125,6 +126,7 @@ const HALVES_MIN: usize = 1 << 15;
 
 /// Whether element-wise work over `len` values is worth splitting in halves
 /// with [`both`].
+#[inline]
 pub(crate) fn halves_pay(len: usize) -> bool {
     len >= HALVES_MIN && num_threads() > 1
 }
