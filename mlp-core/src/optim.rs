@@ -248,13 +248,18 @@ trait Update<F: Float>: Copy {
     }
 }
 
-/// Calls `f` on consecutive ranges covering `0..n`: groups of eight, then
-/// at most one group of four, then single indices. Inlined, every call site
-/// sees a range of constant length, so a short block (a layer of five
-/// parameters, say) still runs its first four values as one vector
-/// operation where a plain loop would run all five one by one.
+/// Calls `f` on consecutive ranges covering `0..n`. A long block is one
+/// range, a loop the compiler vectorises and unrolls itself. A short block
+/// goes in groups of eight, then at most one group of four, then single
+/// indices: inlined, every call site sees a range of constant length, so a
+/// layer of five parameters, say, still runs its first four values as one
+/// vector operation where a plain loop would run all five one by one.
 #[inline(always)]
 fn in_groups(n: usize, mut f: impl FnMut(std::ops::Range<usize>)) {
+    if n >= 64 {
+        f(0..n);
+        return;
+    }
     let mut at = 0;
     while n - at >= 8 {
         f(at..at + 8);
