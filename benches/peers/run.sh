@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Side by side on this machine, in one run: the bench binary (benches/train.rs),
+# then the same workloads in numpy (+ the OpenBLAS its wheel ships) and in JAX,
+# on one thread (pinned to one core with taskset) and on two.
+#
+#   bash benches/peers/run.sh            # one round
+#   ROUNDS=3 bash benches/peers/run.sh   # three rounds, interleaved, for the spread
+#
+# Installs the pinned numpy and JAX with pip when they are missing. Not part of
+# the test suite: timings are noisy on a shared machine, so compare lines of
+# the same round.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+NUMPY_VERSION=2.4.6
+JAX_VERSION=0.10.2
+python3 -c "import numpy" 2>/dev/null || pip install "numpy==$NUMPY_VERSION"
+python3 -c "import jax" 2>/dev/null || pip install "jax[cpu]==$JAX_VERSION"
+
+bin=$(cargo bench --bench train --no-run 2>&1 | grep -o 'target/release/deps/train-[0-9a-f]*' | head -1)
+peers=benches/peers/peers.py
+for round in $(seq "${ROUNDS:-1}"); do
+    echo "== round $round (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    "$bin" W1 W2 W3 W4 sgemm plain peak
+    OPENBLAS_NUM_THREADS=1 PEER_THREADS=1 taskset -c 0 python3 "$peers" numpy
+    OPENBLAS_NUM_THREADS=2 PEER_THREADS=2 python3 "$peers" numpy W3 W4 sgemm
+    PEER_THREADS=1 taskset -c 0 python3 "$peers" jax 2>/dev/null
+    PEER_THREADS=2 python3 "$peers" jax W3 W4 sgemm 2>/dev/null
+done
