@@ -371,8 +371,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for Dense<IN, OUT, A, F> {
     fn clone(&self) -> Self {
-        let mut copy =
-            Self::from_parts(self.weights().to_owned(), self.bias().to_owned(), self.act);
+        let mut copy = Self::from_params(self.params.clone(), self.act);
         copy.moments = self.moments.clone();
         copy
     }

@@ -130,12 +130,12 @@ impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
             .forward(x, 1, pass)
             .try_into()
             .expect("one row of N values");
-        if !self.active {
-            return rest(x, pass);
-        }
+        // Inactive, `h` is `x` and the gradient passes through unchanged.
         let (loss, mut grad_x) = rest(&h, pass);
-        for (g, &m) in grad_x.iter_mut().zip(&self.mask[..N]) {
-            *g *= m;
+        if self.active {
+            for (g, &m) in grad_x.iter_mut().zip(&self.mask[..N]) {
+                *g *= m;
+            }
         }
         (loss, grad_x)
     }
