@@ -193,15 +193,16 @@ unsafe fn dispatch<F: Float>(
 /// every packed panel of `B` passes over them.
 const MC: usize = 96;
 
-/// The blocked product. `C` is cut into blocks of `MC` rows by one column
-/// panel of `NR`, and `k` into steps of `KC`; one step of one block packs a
-/// `KC x NR` panel of `B` (into L1) and multiplies every `MR`-row tile of the
-/// block's `MC x KC` part of `A` (in L2) by it. Alone (`next` is `None`),
-/// the steps of `k` are outermost, so each part of `A` stays in L2 while
-/// every panel passes over it. Shared, the threads claim whole blocks from
-/// `next`, row block by row block, and take each through all of `k`. Either
-/// way every element of `C` sees the steps of `k` in order, so the bits are
-/// the same.
+/// The blocked product. `C` is cut into row blocks (all of its rows, up to
+/// 256, when `A` is read in place; `MC` when packed or taller) and column
+/// panels of `NR`, and `k` into steps of `KC`. One step of one block packs
+/// its `MC x KC` part of `A` when `A` is packed (into L2), then for each
+/// panel packs a `KC x NR` panel of `B` (into L1) and multiplies every
+/// `MR`-row tile of the block by it. Alone (`next` is `None`), the steps of
+/// `k` are outermost, so each part of `A` stays in L2 while every panel
+/// passes over it. Shared, the threads claim units of one row block by a run
+/// of panels from `next` and take each through all of `k`. Either way every
+/// element of `C` sees the steps of `k` in order, so the bits are the same.
 ///
 /// # Safety
 /// The operands must hold every index the shape and strides imply (checked
@@ -214,6 +215,66 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     accumulate: bool,
     pack: &mut [F],
     next: Option<&AtomicUsize>,
+) {
+    let Gemm { m, n, k, csa, .. } = g;
+    if k == 0 {
+        // Only one thread clears C.
+        if !accumulate && next.is_none_or(|n| n.fetch_add(1, Ordering::Relaxed) == 0) {
+            for i in 0..m {
+                // SAFETY: row i < m of C, n <= ldc columns.
+                unsafe { std::slice::from_raw_parts_mut(c.add(i * ldc), n) }.fill(F::zero());
+            }
+        }
+        return;
+    }
+    if csa != 1 {
+        // SAFETY: the caller's promise.
+        unsafe { with_packed_a::<F, SIMD>(g, c, ldc, accumulate, pack, next) };
+    } else {
+        // SAFETY: the caller's promise.
+        unsafe { blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, None) };
+    }
+}
+
+/// [`blocks`] with `A` packed into a buffer on this function's stack
+/// (`MC x KC` elements: 96 KiB in `f32`), used when `A` is read with a
+/// column stride (the transposed `delta` of a weight gradient). Its rows are
+/// adjacent, so a tile's column is a few elements from each cache line,
+/// and with a stride that is a multiple of 512 floats all of a tile's lines
+/// fall in two sets of L1; packed, a tile reads one contiguous run. Kept out
+/// of line so products that read `A` in place do not reserve the buffer.
+///
+/// # Safety
+/// As for [`blocked`].
+#[inline(never)]
+unsafe fn with_packed_a<F: Float, const SIMD: bool>(
+    g: Gemm<'_, F>,
+    c: *mut F,
+    ldc: usize,
+    accumulate: bool,
+    pack: &mut [F],
+    next: Option<&AtomicUsize>,
+) {
+    let mut apack = [const { std::mem::MaybeUninit::<F>::uninit() }; MC * KC];
+    let apack = apack.as_mut_ptr().cast::<F>();
+    // SAFETY: the caller's promise; `apack` holds MC x KC.
+    unsafe { blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, Some(apack)) };
+}
+
+/// The loops of [`blocked`] for `k > 0`; `apack`, when given, is scratch for
+/// `MC x KC` elements into which each block's part of `A` is packed.
+///
+/// # Safety
+/// As for [`blocked`].
+#[inline(always)]
+unsafe fn blocks<F: Float, const SIMD: bool>(
+    g: Gemm<'_, F>,
+    c: *mut F,
+    ldc: usize,
+    accumulate: bool,
+    pack: &mut [F],
+    next: Option<&AtomicUsize>,
+    apack: Option<*mut F>,
 ) {
     let Gemm {
         m,
@@ -228,67 +289,128 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
         scale,
     } = g;
     let nr = F::NR;
-    if k == 0 {
-        // Only one thread clears C.
-        if !accumulate && next.is_none_or(|n| n.fetch_add(1, Ordering::Relaxed) == 0) {
-            for i in 0..m {
-                // SAFETY: row i < m of C, n <= ldc columns.
-                unsafe { std::slice::from_raw_parts_mut(c.add(i * ldc), n) }.fill(F::zero());
-            }
-        }
-        return;
-    }
     let panels = n.div_ceil(nr);
-    let blocks = m.div_ceil(MC) * panels;
-    // One step of k for the block at rows i0.., columns j0..: pack that
-    // panel of B, then run every tile of the block against it.
-    let mut step = |block: usize, k0: usize| {
-        let (i0, j0) = (block / panels * MC, block % panels * nr);
-        let (mc, width) = (MC.min(m - i0), nr.min(n - j0));
+    // Read in place, up to 256 rows make one block, so each panel of B is
+    // packed once per step of k (256 x KC of A still fits in L2).
+    let mc_max = if apack.is_none() && m <= 256 {
+        m.div_ceil(MR) * MR
+    } else {
+        MC
+    };
+    let row_blocks = m.div_ceil(mc_max);
+    // One step of k for one row block and a run of its column panels: pack
+    // the block's part of A once (if packing), then for each panel pack the
+    // panel of B and run every tile of the block against it.
+    let mut step = |ib: usize, panel_run: std::ops::Range<usize>, k0: usize| {
+        let i0 = ib * mc_max;
+        let mc = mc_max.min(m - i0);
         let kc = KC.min(k - k0);
+        if let Some(apack) = apack {
+            // SAFETY: rows i0..i0 + mc <= m and columns k0..k0 + kc <= k
+            // lie within A; apack holds MC x KC >= mc x kc.
+            unsafe { pack_a(a.as_ptr(), rsa, csa, i0, mc, k0, kc, apack) };
+        }
         // The first step of k writes C (or adds to it when accumulating); later steps add.
         let add = accumulate || k0 > 0;
-        // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
-        unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
-        for i in (i0..i0 + mc).step_by(MR) {
-            let tile = Tile {
-                kc,
-                // SAFETY: row i < m, column k0 < k of A.
-                a: unsafe { a.as_ptr().add(i * rsa + k0 * csa) },
-                rsa,
-                csa,
-                // SAFETY: row i < m, column j0 < n of C.
-                c: unsafe { c.add(i * ldc + j0) },
-                ldc,
-                rows: MR.min(m - i),
-                width,
-                add,
-                // The last step of k finishes C.
-                scale: if k0 + kc == k { scale } else { None },
-            };
-            // SAFETY: the tile lies within A and C (checked by `gemm`),
-            // and the panel holds kc rows of NR.
-            unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
+        for jp in panel_run {
+            let j0 = jp * nr;
+            let width = nr.min(n - j0);
+            // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
+            unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
+            for (t, i) in (i0..i0 + mc).step_by(MR).enumerate() {
+                // Tile t of the packed block, or row i, column k0 of A in place.
+                let (ta, trsa, tcsa) = match apack {
+                    Some(p) => (p.wrapping_add(t * MR * kc).cast_const(), 1, MR),
+                    None => (a.as_ptr().wrapping_add(i * rsa + k0 * csa), rsa, csa),
+                };
+                let tile = Tile {
+                    kc,
+                    a: ta,
+                    rsa: trsa,
+                    csa: tcsa,
+                    // SAFETY: row i < m, column j0 < n of C.
+                    c: unsafe { c.add(i * ldc + j0) },
+                    ldc,
+                    rows: MR.min(m - i),
+                    width,
+                    add,
+                    // The last step of k finishes C.
+                    scale: if k0 + kc == k { scale } else { None },
+                };
+                // SAFETY: the tile lies within A (or its packed copy) and C
+                // (checked by `gemm`), and the panel holds kc rows of NR.
+                unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
+            }
         }
     };
     let Some(next) = next else {
         // Alone: k outermost, so each MC x KC block of A stays in L2 while
-        // every panel of B passes over it (every block is this thread's).
+        // every panel of B passes over it.
         for k0 in (0..k).step_by(KC) {
-            for block in 0..blocks {
-                step(block, k0);
+            for ib in 0..row_blocks {
+                step(ib, 0..panels, k0);
             }
         }
         return;
     };
-    // Shared: claim whole blocks, each taken through all of k.
+    // Shared: the threads claim units of one row block by a run of its
+    // panels, about eight units in all, and take each through all of k.
+    let run_len = panels.div_ceil(8usize.div_ceil(row_blocks).min(panels));
+    let runs = panels.div_ceil(run_len);
     loop {
-        let block = next.fetch_add(1, Ordering::Relaxed);
-        if block >= blocks {
+        let unit = next.fetch_add(1, Ordering::Relaxed);
+        if unit >= row_blocks * runs {
             return;
         }
+        let (ib, jr) = (unit / runs, unit % runs);
+        let panel_run = jr * run_len..panels.min((jr + 1) * run_len);
         for k0 in (0..k).step_by(KC) {
-            step(block, k0);
+            step(ib, panel_run.clone(), k0);
+        }
+    }
+}
+
+/// Copies rows `i0..i0 + mc`, columns `k0..k0 + kc` of `A` into `out` as
+/// tiles of `MR` rows, each `kc x MR` (column `p` of the tile's rows at
+/// `p * MR`), the order the kernel reads them in. Rows past the last real
+/// one of a short tile are left unwritten: the kernel never reads them.
+///
+/// # Safety
+/// The block must lie within `A` at its strides, and `out` must hold `MC x KC`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_a<F: Float>(
+    a: *const F,
+    rsa: usize,
+    csa: usize,
+    i0: usize,
+    mc: usize,
+    k0: usize,
+    kc: usize,
+    out: *mut F,
+) {
+    for (t, i) in (i0..i0 + mc).step_by(MR).enumerate() {
+        let rows = MR.min(i0 + mc - i);
+        // SAFETY: tile t of at most MC / MR holds kc x MR.
+        let dst = unsafe { out.add(t * MR * kc) };
+        if rsa == 1 && rows == MR {
+            // A transposed (delta^T): each column of the tile is MR adjacent elements.
+            for p in 0..kc {
+                // SAFETY: rows i..i + MR of column k0 + p lie within A.
+                unsafe {
+                    let v = a.add(i + (k0 + p) * csa).cast::<[F; MR]>().read_unaligned();
+                    dst.add(p * MR).cast::<[F; MR]>().write_unaligned(v);
+                }
+            }
+        } else {
+            for r in 0..rows {
+                // SAFETY: row i + r < m, columns k0..k0 + kc <= k.
+                let src = unsafe { a.add((i + r) * rsa + k0 * csa) };
+                for p in 0..kc {
+                    // SAFETY: as above; p < kc.
+                    unsafe { *dst.add(p * MR + r) = *src.add(p * csa) };
+                }
+            }
         }
     }
 }
@@ -548,6 +670,21 @@ mod x86 {
     use super::{MR, Tile, a_rows, store};
     use std::arch::x86_64::*;
 
+    /// Asks for the tile's rows of `C` (first and last element of each) to
+    /// be brought into L1 while the products run, so adding to them at the
+    /// end does not wait on L2 or L3.
+    #[inline(always)]
+    fn prefetch_c<F>(t: &Tile<F>) {
+        for r in 0..t.rows {
+            let row = t.c.wrapping_add(r * t.ldc);
+            // SAFETY: a prefetch is only a hint; it never faults.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(row.cast());
+                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(t.width - 1).cast());
+            }
+        }
+    }
+
     /// The 6 x 16 `f32` tile.
     ///
     /// # Safety
@@ -555,6 +692,7 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tile_f32(panel: *const f32, t: &Tile<f32>) {
         let rows = a_rows(t);
+        prefetch_c(t);
         let mut acc = [[_mm256_setzero_ps(); 2]; MR];
         let mut b = panel;
         let mut off = 0;
@@ -670,6 +808,7 @@ mod x86 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tile_f64(panel: *const f64, t: &Tile<f64>) {
         let rows = a_rows(t);
+        prefetch_c(t);
         let mut acc = [[_mm256_setzero_pd(); 2]; MR];
         let mut b = panel;
         let mut off = 0;
@@ -777,6 +916,11 @@ mod tests {
             (8, 48, 31),
             (6, 35, 600),
             (4, 16, 0),
+            // Two row blocks of A in place, and (transposed) two packed
+            // blocks with a short last tile, over two steps of k.
+            (200, 17, 300),
+            (260, 20, 5),
+            (101, 33, 257),
         ];
         for (m, n, k) in shapes {
             let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
@@ -977,32 +1121,41 @@ mod thread_tests {
     /// Split over two threads, a large product gives the same bits as on one:
     /// several row blocks, steps of k and column panels (the last one
     /// partial), with the gradient's scale.
+    ///
+    /// Covers A read in place (one row block, then several) and A packed
+    /// (the transposed `delta` of a weight gradient).
     #[test]
     fn two_threads_give_identical_bits() {
-        let (m, n, k) = (200, 300, 600);
-        assert!(m * n * k >= PARALLEL_MIN);
-        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        let g = Gemm {
-            m,
-            n,
-            k,
-            a: &a,
-            rsa: k,
-            csa: 1,
-            b: &b,
-            ldb: n,
-            b_trans: false,
-            scale: Some(0.25),
-        };
-        let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
-        let mut packs = Packs::default();
-        crate::layer::ensure_len(&mut packs.0[0], KC * f32::NR);
-        // SAFETY: `one` is m x n with row stride n; the operands match the shape.
-        unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0], None) };
-        crate::set_num_threads(2);
-        gemm(g, &mut two, n, false, &mut packs);
-        crate::set_num_threads(1);
-        assert_eq!(one, two);
+        for (m, n, k, transposed) in [
+            (200, 300, 600, false),
+            (300, 200, 600, false),
+            (300, 200, 600, true),
+        ] {
+            assert!(m * n * k >= PARALLEL_MIN);
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let (rsa, csa) = if transposed { (1, m) } else { (k, 1) };
+            let g = Gemm {
+                m,
+                n,
+                k,
+                a: &a,
+                rsa,
+                csa,
+                b: &b,
+                ldb: n,
+                b_trans: false,
+                scale: Some(0.25),
+            };
+            let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
+            let mut packs = Packs::default();
+            crate::layer::ensure_len(&mut packs.0[0], KC * f32::NR);
+            // SAFETY: `one` is m x n with row stride n; the operands match the shape.
+            unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0], None) };
+            crate::set_num_threads(2);
+            gemm(g, &mut two, n, false, &mut packs);
+            crate::set_num_threads(1);
+            assert_eq!(one, two, "{m}x{n}x{k}, transposed A: {transposed}");
+        }
     }
 }
