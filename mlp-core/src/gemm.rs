@@ -290,12 +290,12 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
     } = g;
     let nr = F::NR;
     let panels = n.div_ceil(nr);
-    // Read in place, up to 256 rows make one block, so each panel of B is
-    // packed once per step of k (256 x KC of A still fits in L2).
-    let mc_max = if apack.is_none() && m <= 256 {
-        m.div_ceil(MR) * MR
-    } else {
-        MC
+    // Read in place, A is cut into even blocks of at most 258 rows, so each
+    // panel of B is packed once per block and step of k (258 x KC of A still
+    // fits in L2).
+    let mc_max = match apack {
+        None => m.div_ceil(m.div_ceil(258)).div_ceil(MR) * MR,
+        Some(_) => MC,
     };
     let row_blocks = m.div_ceil(mc_max);
     // One step of k for one row block and a run of its column panels: pack
