@@ -290,13 +290,11 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
     } = g;
     let nr = F::NR;
     let panels = n.div_ceil(nr);
-    // Read in place, A is cut into even blocks of at most 258 rows, so each
-    // panel of B is packed once per block and step of k (258 x KC of A still
-    // fits in L2).
-    let mc_max = match apack {
-        None => m.div_ceil(m.div_ceil(258)).div_ceil(MR) * MR,
-        Some(_) => MC,
-    };
+    // A is cut into even row blocks (whole tiles) of at most MC rows when
+    // packed, and 258 when read in place, so each panel of B is packed once
+    // per block and step of k (258 x KC of A still fits in L2).
+    let most = if apack.is_some() { MC } else { 258 };
+    let mc_max = m.div_ceil(m.div_ceil(most)).div_ceil(MR) * MR;
     let row_blocks = m.div_ceil(mc_max);
     // One step of k for one row block and a run of its column panels: pack
     // the block's part of A once (if packing), then for each panel pack the
