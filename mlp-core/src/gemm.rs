@@ -241,7 +241,7 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
 /// column stride (the transposed `delta` of a weight gradient). Its rows are
 /// adjacent, so a tile's column is a few elements from each cache line,
 /// and with a stride that is a multiple of 512 floats all of a tile's lines
-/// fall in two sets of L1; packed, a tile reads one contiguous run. Kept out
+/// fall in at most two sets of L1; packed, a tile reads one contiguous run. Kept out
 /// of line so products that read `A` in place do not reserve the buffer.
 ///
 /// # Safety
