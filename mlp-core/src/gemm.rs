@@ -189,14 +189,15 @@ unsafe fn dispatch<F: Float>(
     unsafe { blocked::<F, false>(g, c, ldc, accumulate, pack, next) };
 }
 
-/// Rows of `A` in one cache block: `MC x KC` elements of `A` stay in L2 while
-/// every packed panel of `B` passes over them.
+/// Most rows of a packed block of `A`: its `MC x KC` elements (the size of
+/// the stack buffer they are packed into) stay in L2 while every packed
+/// panel of `B` passes over them.
 const MC: usize = 96;
 
-/// The blocked product. `C` is cut into row blocks (all of its rows, up to
-/// 256, when `A` is read in place; `MC` when packed or taller) and column
-/// panels of `NR`, and `k` into steps of `KC`. One step of one block packs
-/// its `MC x KC` part of `A` when `A` is packed (into L2), then for each
+/// The blocked product. `C` is cut into even row blocks (at most 258 rows
+/// when `A` is read in place, `MC` when it is packed) and column panels of
+/// `NR`, and `k` into steps of `KC`. One step of one block packs the
+/// block's part of `A` when `A` is packed (into L2), then for each
 /// panel packs a `KC x NR` panel of `B` (into L1) and multiplies every
 /// `MR`-row tile of the block by it. Alone (`next` is `None`), the steps of
 /// `k` are outermost, so each part of `A` stays in L2 while every panel
@@ -342,7 +343,7 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
         }
     };
     let Some(next) = next else {
-        // Alone: k outermost, so each MC x KC block of A stays in L2 while
+        // Alone: k outermost, so each block's part of A stays in L2 while
         // every panel of B passes over it.
         for k0 in (0..k).step_by(KC) {
             for ib in 0..row_blocks {
@@ -914,8 +915,9 @@ mod tests {
             (8, 48, 31),
             (6, 35, 600),
             (4, 16, 0),
-            // Two row blocks of A in place, and (transposed) two packed
-            // blocks with a short last tile, over two steps of k.
+            // Two row blocks of A in place (260 rows); two or three packed
+            // blocks of the transposed A, with a short last tile; two
+            // steps of k (300, 257).
             (200, 17, 300),
             (260, 20, 5),
             (101, 33, 257),
