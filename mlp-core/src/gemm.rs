@@ -229,37 +229,27 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
         return;
     }
     if csa != 1 {
-        // SAFETY: the caller's promise.
-        unsafe { with_packed_a::<F, SIMD>(g, c, ldc, accumulate, pack, next) };
+        // SAFETY: the caller's promise; the scratch holds MC x KC.
+        with_a_scratch(|apack| unsafe {
+            blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, Some(apack))
+        });
     } else {
         // SAFETY: the caller's promise.
         unsafe { blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, None) };
     }
 }
 
-/// [`blocks`] with `A` packed into a buffer on this function's stack
-/// (`MC x KC` elements: 96 KiB in `f32`), used when `A` is read with a
+/// Runs `f` with scratch for `MC x KC` elements on this function's stack
+/// (96 KiB in `f32`), into which [`blocks`] packs `A` when it is read with a
 /// column stride (the transposed `delta` of a weight gradient). Its rows are
-/// adjacent, so a tile's column is a few elements from each cache line,
-/// and with a stride that is a multiple of 512 floats all of a tile's lines
-/// fall in at most two sets of L1; packed, a tile reads one contiguous run. Kept out
-/// of line so products that read `A` in place do not reserve the buffer.
-///
-/// # Safety
-/// As for [`blocked`].
+/// adjacent, so a tile's column is a few elements from each cache line, and
+/// with a stride that is a multiple of 512 floats all of a tile's lines fall
+/// in at most two sets of L1; packed, a tile reads one contiguous run. Kept
+/// out of line so products that read `A` in place do not reserve the buffer.
 #[inline(never)]
-unsafe fn with_packed_a<F: Float, const SIMD: bool>(
-    g: Gemm<'_, F>,
-    c: *mut F,
-    ldc: usize,
-    accumulate: bool,
-    pack: &mut [F],
-    next: Option<&AtomicUsize>,
-) {
-    let mut apack = [const { std::mem::MaybeUninit::<F>::uninit() }; MC * KC];
-    let apack = apack.as_mut_ptr().cast::<F>();
-    // SAFETY: the caller's promise; `apack` holds MC x KC.
-    unsafe { blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, Some(apack)) };
+fn with_a_scratch<F: Float>(f: impl FnOnce(*mut F)) {
+    let mut scratch = [const { std::mem::MaybeUninit::<F>::uninit() }; MC * KC];
+    f(scratch.as_mut_ptr().cast());
 }
 
 /// The loops of [`blocked`] for `k > 0`; `apack`, when given, is scratch for
