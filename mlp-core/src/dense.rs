@@ -407,7 +407,13 @@ pub(crate) fn check_shape(what: &'static str, expected: usize, got: usize) -> Re
 pub(crate) fn check_finite<F: Float>(what: &'static str, x: ArrayView2<'_, F>) -> Result<()> {
     // Fast path: a branch-free scan of contiguous data (it vectorises); the
     // position of a bad value is looked up only when there is one.
-    let all_finite = |s: &[F]| s.iter().fold(true, |ok, v| ok & v.is_finite());
+    let all_finite = |s: &[F]| {
+        crate::simd::wide_if(
+            s.len() >= 64,
+            #[inline(always)]
+            || s.iter().fold(true, |ok, v| ok & v.is_finite()),
+        )
+    };
     if let Some(s) = x.as_slice() {
         // A large data set is read from memory by both threads, half each.
         let ok = if crate::pool::halves_pay(s.len()) {

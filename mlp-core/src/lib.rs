@@ -47,6 +47,7 @@ mod network;
 pub mod optim;
 pub mod perceptron;
 mod pool;
+mod simd;
 mod trace;
 mod train;
 

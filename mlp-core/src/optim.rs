@@ -202,11 +202,15 @@ trait Update<F: Float>: Copy {
         let mut ok = true;
         let Tensors { w, g, m, v } = t;
         match (m.is_empty(), v.is_empty()) {
-            (true, _) => in_groups(w.len(), |r| {
-                for (&w, &g) in w[r.clone()].iter().zip(&g[r]) {
-                    ok &= self.apply(w, g, z, z).0.is_finite();
-                }
-            }),
+            (true, _) => in_groups(
+                w.len(),
+                #[inline(always)]
+                |r| {
+                    for (&w, &g) in w[r.clone()].iter().zip(&g[r]) {
+                        ok &= self.apply(w, g, z, z).0.is_finite();
+                    }
+                },
+            ),
             (false, true) => {
                 for ((&w, &g), &m) in w.iter().zip(g).zip(&*m) {
                     ok &= self.apply(w, g, m, z).0.is_finite();
@@ -228,11 +232,15 @@ trait Update<F: Float>: Copy {
         let z = F::zero();
         let Tensors { w, g, m, v } = t;
         match (m.is_empty(), v.is_empty()) {
-            (true, _) => in_groups(w.len(), |r| {
-                for (w, &g) in w[r.clone()].iter_mut().zip(&g[r]) {
-                    *w = self.apply(*w, g, z, z).0;
-                }
-            }),
+            (true, _) => in_groups(
+                w.len(),
+                #[inline(always)]
+                |r| {
+                    for (w, &g) in w[r.clone()].iter_mut().zip(&g[r]) {
+                        *w = self.apply(*w, g, z, z).0;
+                    }
+                },
+            ),
             (false, true) => {
                 for ((w, &g), m) in w.iter_mut().zip(g).zip(m) {
                     (*w, *m, _) = self.apply(*w, g, *m, z);
@@ -337,6 +345,17 @@ fn halves<F: Float>(t: Tensors<'_, F>, f: impl Fn(Tensors<'_, F>) -> bool + Sync
     a & b
 }
 
+/// `f(t)`, with the wider vectors for a block of at least 64 values
+/// (see [`wide_if`](crate::simd::wide_if)).
+#[inline(always)]
+fn wide_if_long<F: Float>(t: Tensors<'_, F>, f: impl FnOnce(Tensors<'_, F>) -> bool) -> bool {
+    crate::simd::wide_if(
+        t.w.len() >= 64,
+        #[inline(always)]
+        || f(t),
+    )
+}
+
 /// The rule of the step at hand.
 #[derive(Clone, Copy)]
 pub(crate) enum Rule<F> {
@@ -351,10 +370,16 @@ impl<F: Float> Rule<F> {
     /// to share the two-thread split with [`step`](Self::step)).
     #[inline]
     pub(crate) fn step_is_finite(self, w: &mut [F], g: &[F], state: &mut Moments<F>) -> bool {
-        halves(Tensors::new(w, g, state), |t| match self {
-            Rule::Sgd(r) => r.all_finite(t),
-            Rule::Momentum(r) => r.all_finite(t),
-            Rule::Adam(r) => r.all_finite(t),
+        halves(Tensors::new(w, g, state), |t| {
+            wide_if_long(
+                t,
+                #[inline(always)]
+                |t| match self {
+                    Rule::Sgd(r) => r.all_finite(t),
+                    Rule::Momentum(r) => r.all_finite(t),
+                    Rule::Adam(r) => r.all_finite(t),
+                },
+            )
         })
     }
 
@@ -362,12 +387,18 @@ impl<F: Float> Rule<F> {
     #[inline]
     pub(crate) fn step(self, w: &mut [F], g: &[F], state: &mut Moments<F>) {
         halves(Tensors::new(w, g, state), |t| {
-            match self {
-                Rule::Sgd(r) => r.apply_all(t),
-                Rule::Momentum(r) => r.apply_all(t),
-                Rule::Adam(r) => r.apply_all(t),
-            }
-            true
+            wide_if_long(
+                t,
+                #[inline(always)]
+                |t| {
+                    match self {
+                        Rule::Sgd(r) => r.apply_all(t),
+                        Rule::Momentum(r) => r.apply_all(t),
+                        Rule::Adam(r) => r.apply_all(t),
+                    }
+                    true
+                },
+            )
         });
     }
 }
@@ -512,6 +543,63 @@ mod tests {
             (w[0] - 0.8).abs() < 1e-7 && (w[1] - (-1.8)).abs() < 1e-7,
             "{w:?}"
         );
+    }
+
+    /// A long block takes the wider-vector path (`simd::wide`); it must
+    /// give the bits of the rule applied one element at a time, for every
+    /// rule, in both precisions, and its check must see an overflow.
+    #[test]
+    fn wide_steps_match_the_elementwise_rule() {
+        fn check<F: Float>() {
+            let n = 1003; // long enough for the wide path, not a multiple of 8
+            let val = |i: usize, s: f64| F::from_f64(((i as f64) * 0.731 + s).sin() * 3.0);
+            let opts: [Optimizer; 4] = [
+                Sgd::new(0.1).into(),
+                Sgd::new(0.1).momentum(0.9).into(),
+                Sgd::new(0.1).momentum(0.9).nesterov().into(),
+                Adam::new(0.01).into(),
+            ];
+            for opt in opts {
+                let g: Vec<F> = (0..n).map(|i| val(i, 0.3)).collect();
+                let mut w: Vec<F> = (0..n).map(|i| val(i, 0.1)).collect();
+                let mut state = Moments::default();
+                opt.prepare(&mut state, n);
+                let (mut w1, mut m1, mut v1) = (w.clone(), state.m.clone(), state.v.clone());
+                for t in 1..=3 {
+                    let rule = opt.rule::<F>(opt.lr(), t);
+                    assert!(rule.step_is_finite(&mut w, &g, &mut state));
+                    rule.step(&mut w, &g, &mut state);
+                    for i in 0..n {
+                        let z = F::zero();
+                        let (m, v) = (m1.get(i).copied(), v1.get(i).copied());
+                        let (wi, mi, vi) = match rule {
+                            Rule::Sgd(r) => r.apply(w1[i], g[i], z, z),
+                            Rule::Momentum(r) => r.apply(w1[i], g[i], m.unwrap(), z),
+                            Rule::Adam(r) => r.apply(w1[i], g[i], m.unwrap(), v.unwrap()),
+                        };
+                        w1[i] = wi;
+                        if let Some(m) = m1.get_mut(i) {
+                            *m = mi;
+                        }
+                        if let Some(v) = v1.get_mut(i) {
+                            *v = vi;
+                        }
+                    }
+                }
+                let bits = |v: &[F]| v.iter().map(|x| x.as_f64().to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&w), bits(&w1), "{opt:?} in {}", F::NAME);
+                assert_eq!(bits(&state.m), bits(&m1), "{opt:?} in {}", F::NAME);
+                assert_eq!(bits(&state.v), bits(&v1), "{opt:?} in {}", F::NAME);
+                // One weight at the edge of the range: the step overflows it.
+                w[n - 2] = F::max_value();
+                let mut g = g;
+                g[n - 2] = -F::max_value();
+                let rule = opt.rule::<F>(1e3, 4);
+                assert!(!rule.step_is_finite(&mut w, &g, &mut state), "{opt:?}");
+            }
+        }
+        check::<f32>();
+        check::<f64>();
     }
 
     #[test]

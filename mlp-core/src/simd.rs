@@ -1,0 +1,45 @@
+//! Running a loop with the CPU's wider vectors when it has them.
+//!
+//! The crate is compiled for the baseline of its target (SSE2 on x86-64), so
+//! a loop the compiler vectorises works on four `f32` at a time. On a CPU
+//! with AVX2, [`wide`] runs the same loop compiled for eight. The matrix
+//! kernels of `gemm.rs` choose their own instructions; this serves the
+//! element-wise loops around them (the optimiser step, the finiteness checks,
+//! the products of small layers).
+
+/// Runs `f` compiled with AVX2 when the CPU has it (x86-64), else as is.
+///
+/// The bits are the same either way: Rust never fuses a multiply and an add
+/// unless asked (`mul_add`), and never reorders floating-point operations,
+/// so the wider loop performs the same IEEE operations on the same values in
+/// the same order. Only what `f`'s body inlines is widened: calls it makes to
+/// functions that are not inlined run their baseline code.
+#[inline(always)]
+pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+/// [`wide`] when `worth` (a loop long enough to gain from the wider
+/// vectors), else `f` as is: for a handful of elements the wider code runs
+/// no faster and is larger.
+#[inline(always)]
+pub(crate) fn wide_if<R>(worth: bool, f: impl FnOnce() -> R) -> R {
+    if worth { wide(f) } else { f() }
+}
+
+/// `f`, inlined into a function compiled with AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
