@@ -14,6 +14,7 @@
 //! at a time so each row of `W` is loaded once per four samples.
 
 use crate::Float;
+use crate::simd::wide_if;
 
 /// `sum_k a[k] b[k]` with eight independent accumulators (so the compiler can
 /// vectorise it) and a fixed summation order.
@@ -68,8 +69,28 @@ fn matrix<F, const IN: usize, const OUT: usize>(w: &[F]) -> &[[F; IN]; OUT] {
         .expect("W holds OUT x IN values")
 }
 
+/// Fewest multiply-adds for which a batch kernel runs with the wider
+/// vectors (see [`wide_if`](crate::simd::wide_if)); the XOR networks of the
+/// book stay below it.
+const WIDE_MACS: usize = 4096;
+
 /// Forward product `a = x W^T + b` for `rows = x.len() / IN` samples.
 pub(crate) fn affine<F: Float, const IN: usize, const OUT: usize>(
+    x: &[F],
+    w: &[F],
+    b: &[F],
+    a: &mut [F],
+) {
+    let wide = x.len() * OUT >= WIDE_MACS;
+    wide_if(
+        wide,
+        #[inline(always)]
+        || affine_loops::<F, IN, OUT>(x, w, b, a),
+    );
+}
+
+#[inline(always)]
+fn affine_loops<F: Float, const IN: usize, const OUT: usize>(
     x: &[F],
     w: &[F],
     b: &[F],
@@ -97,6 +118,22 @@ pub(crate) fn affine<F: Float, const IN: usize, const OUT: usize>(
 /// Parameter gradients `gw = scale delta^T x` and `gb = scale sum_r delta[r, :]`,
 /// overwriting `gw` and `gb`.
 pub(crate) fn grad_params<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F],
+    x: &[F],
+    gw: &mut [F],
+    gb: &mut [F],
+    scale: F,
+) {
+    let wide = x.len() * OUT >= WIDE_MACS;
+    wide_if(
+        wide,
+        #[inline(always)]
+        || grad_params_loops::<F, IN, OUT>(delta, x, gw, gb, scale),
+    );
+}
+
+#[inline(always)]
+fn grad_params_loops<F: Float, const IN: usize, const OUT: usize>(
     delta: &[F],
     x: &[F],
     gw: &mut [F],
@@ -138,6 +175,20 @@ pub(crate) fn grad_params<F: Float, const IN: usize, const OUT: usize>(
 
 /// Input gradient `gx = delta W`, overwriting `gx`.
 pub(crate) fn grad_input<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F],
+    w: &[F],
+    gx: &mut [F],
+) {
+    let wide = gx.len() * OUT >= WIDE_MACS;
+    wide_if(
+        wide,
+        #[inline(always)]
+        || grad_input_loops::<F, IN, OUT>(delta, w, gx),
+    );
+}
+
+#[inline(always)]
+fn grad_input_loops<F: Float, const IN: usize, const OUT: usize>(
     delta: &[F],
     w: &[F],
     gx: &mut [F],
@@ -219,6 +270,47 @@ mod tests {
             check::<2, 4>(rows);
             check::<13, 3>(rows);
             check::<17, 9>(rows);
+        }
+    }
+
+    /// Above `WIDE_MACS` the batch kernels run with the wider vectors; they
+    /// must give the bits of the same loops compiled for the baseline (here,
+    /// called directly), for a full block of four rows and for remainders.
+    #[test]
+    fn wide_kernels_give_the_baseline_bits() {
+        fn check<F: Float, const IN: usize, const OUT: usize>(rows: usize) {
+            assert!(rows * IN * OUT >= WIDE_MACS);
+            let v = |n: usize, s: f64| -> Vec<F> {
+                (0..n)
+                    .map(|i| F::from_f64(((i as f64) * 0.37 + s).sin()))
+                    .collect()
+            };
+            let (x, w, b, d) = (
+                v(rows * IN, 0.1),
+                v(OUT * IN, 0.2),
+                v(OUT, 0.3),
+                v(rows * OUT, 0.4),
+            );
+            let bits = |v: &[F]| v.iter().map(|x| x.as_f64().to_bits()).collect::<Vec<_>>();
+            let (mut a1, mut a2) = (vec![F::zero(); rows * OUT], vec![F::zero(); rows * OUT]);
+            affine::<F, IN, OUT>(&x, &w, &b, &mut a1);
+            affine_loops::<F, IN, OUT>(&x, &w, &b, &mut a2);
+            assert_eq!(bits(&a1), bits(&a2));
+            let scale = F::from_f64(1.0 / rows as f64);
+            let (mut gw1, mut gb1) = (vec![F::zero(); OUT * IN], vec![F::zero(); OUT]);
+            let (mut gw2, mut gb2) = (vec![F::zero(); OUT * IN], vec![F::zero(); OUT]);
+            grad_params::<F, IN, OUT>(&d, &x, &mut gw1, &mut gb1, scale);
+            grad_params_loops::<F, IN, OUT>(&d, &x, &mut gw2, &mut gb2, scale);
+            assert_eq!((bits(&gw1), bits(&gb1)), (bits(&gw2), bits(&gb2)));
+            let (mut gx1, mut gx2) = (vec![F::zero(); rows * IN], vec![F::zero(); rows * IN]);
+            grad_input::<F, IN, OUT>(&d, &w, &mut gx1);
+            grad_input_loops::<F, IN, OUT>(&d, &w, &mut gx2);
+            assert_eq!(bits(&gx1), bits(&gx2));
+        }
+        for rows in [64, 67] {
+            check::<f32, 128, 10>(rows);
+            check::<f64, 128, 10>(rows);
+            check::<f32, 30, 10>(rows);
         }
     }
 
