@@ -143,20 +143,24 @@ where
 
     /// [`gather`](Self::gather) from data in standard layout, given as its
     /// row-major slices (which a training run looks up once, not per batch).
-    pub(crate) fn gather_flat(
-        &mut self,
-        xs: &[F],
-        ys: &[F],
-        idx: impl ExactSizeIterator<Item = usize> + Clone + Send,
-    ) -> usize {
+    pub(crate) fn gather_flat<I>(&mut self, xs: &[F], ys: &[F], idx: I) -> usize
+    where
+        I: ExactSizeIterator<Item = usize> + Clone + Send,
+    {
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
         ensure_len(&mut self.xb, rows * ni);
         ensure_len(&mut self.yb, rows * no);
         let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
-        // Copies the samples `idx[skip..]` into `xb` and `yb`.
-        let copy = |(idx, skip, xb, yb): (_, usize, &mut [F], &mut [F])| {
+        // Copies the samples `idx[skip..]` into `xb` and `yb`. The rows of a
+        // shuffled batch lie anywhere in a data set that need not fit in
+        // cache, so each copy first asks for the row a few samples ahead.
+        let copy = |(idx, skip, xb, yb): (I, usize, &mut [F], &mut [F])| {
+            let mut ahead = Iterator::skip(idx.clone(), skip + PREFETCH_ROWS);
             let rows = xb.chunks_exact_mut(ni).zip(yb.chunks_exact_mut(no));
             for (i, (xd, yd)) in Iterator::skip(idx, skip).zip(rows) {
+                if let Some(j) = ahead.next() {
+                    prefetch(&xs[j * ni..(j + 1) * ni]);
+                }
                 xd.copy_from_slice(&xs[i * ni..(i + 1) * ni]);
                 yd.copy_from_slice(&ys[i * no..(i + 1) * no]);
             }
@@ -341,4 +345,25 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
             grad_h: Vec::new(),
         }
     }
+}
+
+/// How many samples ahead [`Network::gather_flat`] prefetches.
+const PREFETCH_ROWS: usize = 4;
+
+/// Asks the CPU to bring `row` into cache (a hint: it never faults and
+/// changes no value), one request per 64-byte line.
+#[inline(always)]
+fn prefetch<F>(row: &[F]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(row);
+        let start = row.as_ptr().cast::<i8>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: a prefetch is only a hint; the address lies within `row`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
