@@ -166,10 +166,21 @@ elementwise_activation!(
 /// single sample) entirely scalar; the explicit groups of eight and four
 /// keep every group of four values in one vector operation. Each value is
 /// computed on its own, so the results are the same bits as the plain loop.
+/// A batch of at least 64 values runs with the wider vectors when the CPU
+/// has them (same bits; see `simd::wide`).
 #[doc(hidden)]
 #[inline(always)]
 pub fn __map<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
     debug_assert_eq!(a.len(), out.len());
+    crate::simd::wide_if(
+        a.len() >= 64,
+        #[inline(always)]
+        || map_loops(a, out, f),
+    );
+}
+
+#[inline(always)]
+fn map_loops<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
     let (o8, o_rest) = out.as_chunks_mut::<8>();
     let (a8, a_rest) = a.as_chunks::<8>();
     for (o, a) in o8.iter_mut().zip(a8) {
@@ -194,6 +205,15 @@ pub fn __map<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
 #[inline(always)]
 pub fn __map3<F: Copy>(a: &[F], b: &[F], c: &[F], out: &mut [F], f: impl Fn(F, F, F) -> F) {
     debug_assert!(a.len() == out.len() && b.len() == out.len() && c.len() == out.len());
+    crate::simd::wide_if(
+        a.len() >= 64,
+        #[inline(always)]
+        || map3_loops(a, b, c, out, f),
+    );
+}
+
+#[inline(always)]
+fn map3_loops<F: Copy>(a: &[F], b: &[F], c: &[F], out: &mut [F], f: impl Fn(F, F, F) -> F) {
     let (o8, o_rest) = out.as_chunks_mut::<8>();
     let ((a8, a_rest), (b8, b_rest), (c8, c_rest)) =
         (a.as_chunks::<8>(), b.as_chunks::<8>(), c.as_chunks::<8>());
@@ -270,6 +290,56 @@ mod tests {
         check(Softsign);
         check(Swish);
         check(Mish);
+    }
+
+    /// A batch of 64 values or more runs with the wider vectors; forward
+    /// and backward must give the bits of `phi` and `dphi` one value at a
+    /// time, across the range where the exponentials saturate.
+    fn wide_matches_scalar<F: Float, A: ElementwiseDerivative<F> + Derivative<F>>(act: A) {
+        let n = 203;
+        let v = |s: f64| -> Vec<F> {
+            (0..n)
+                .map(|i| F::from_f64(((i as f64) * 0.61 + s).sin() * 40.0))
+                .collect()
+        };
+        let (a, g) = (v(0.2), v(0.9));
+        let bits = |v: &[F]| v.iter().map(|x| x.as_f64().to_bits()).collect::<Vec<_>>();
+        let mut h = vec![F::zero(); n];
+        act.forward(&a, &mut h, n);
+        let want: Vec<F> = a.iter().map(|&x| act.phi(x)).collect();
+        assert_eq!(
+            bits(&h),
+            bits(&want),
+            "{} forward",
+            Elementwise::describe(&act)
+        );
+        let mut d = vec![F::zero(); n];
+        Derivative::backward(&act, &a, &h, &g, &mut d, n);
+        let want: Vec<F> = (0..n).map(|i| act.dphi(a[i], h[i]) * g[i]).collect();
+        assert_eq!(
+            bits(&d),
+            bits(&want),
+            "{} backward",
+            Elementwise::describe(&act)
+        );
+    }
+
+    #[test]
+    fn wide_batches_match_one_value_at_a_time() {
+        macro_rules! all {
+            ($f:ty) => {
+                wide_matches_scalar::<$f, _>(Sigmoid);
+                wide_matches_scalar::<$f, _>(Tanh);
+                wide_matches_scalar::<$f, _>(Relu);
+                wide_matches_scalar::<$f, _>(Elu::default());
+                wide_matches_scalar::<$f, _>(Selu);
+                wide_matches_scalar::<$f, _>(Softplus);
+                wide_matches_scalar::<$f, _>(Swish);
+                wide_matches_scalar::<$f, _>(Mish);
+            };
+        }
+        all!(f32);
+        all!(f64);
     }
 
     /// |a| = 1e4 must give finite outputs and derivatives in both precisions.
