@@ -201,6 +201,8 @@ trait Update<F: Float>: Copy {
         let z = F::zero();
         let mut ok = true;
         let Tensors { w, g, m, v } = t;
+        // The closures here and below are forced inline: a loop is compiled
+        // for AVX2 by `simd::wide` only if it is inlined into it.
         match (m.is_empty(), v.is_empty()) {
             (true, _) => in_groups(
                 w.len(),
