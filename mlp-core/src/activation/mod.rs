@@ -324,22 +324,31 @@ mod tests {
         );
     }
 
+    /// Runs `$check::<f32, _>` and `$check::<f64, _>` on every element-wise
+    /// activation that has a derivative.
+    macro_rules! every_elementwise {
+        ($check:ident) => {
+            every_elementwise!($check, f32);
+            every_elementwise!($check, f64);
+        };
+        ($check:ident, $f:ty) => {
+            $check::<$f, _>(Identity);
+            $check::<$f, _>(Sigmoid);
+            $check::<$f, _>(Tanh);
+            $check::<$f, _>(Relu);
+            $check::<$f, _>(LeakyRelu::default());
+            $check::<$f, _>(Elu::default());
+            $check::<$f, _>(Selu);
+            $check::<$f, _>(Softplus);
+            $check::<$f, _>(Softsign);
+            $check::<$f, _>(Swish);
+            $check::<$f, _>(Mish);
+        };
+    }
+
     #[test]
     fn wide_batches_match_one_value_at_a_time() {
-        macro_rules! all {
-            ($f:ty) => {
-                wide_matches_scalar::<$f, _>(Sigmoid);
-                wide_matches_scalar::<$f, _>(Tanh);
-                wide_matches_scalar::<$f, _>(Relu);
-                wide_matches_scalar::<$f, _>(Elu::default());
-                wide_matches_scalar::<$f, _>(Selu);
-                wide_matches_scalar::<$f, _>(Softplus);
-                wide_matches_scalar::<$f, _>(Swish);
-                wide_matches_scalar::<$f, _>(Mish);
-            };
-        }
-        all!(f32);
-        all!(f64);
+        every_elementwise!(wide_matches_scalar);
     }
 
     /// |a| = 1e4 must give finite outputs and derivatives in both precisions.
@@ -353,23 +362,7 @@ mod tests {
 
     #[test]
     fn finite_at_extreme_inputs() {
-        macro_rules! all {
-            ($f:ty) => {
-                finite_at_extremes::<$f, _>(Identity);
-                finite_at_extremes::<$f, _>(Sigmoid);
-                finite_at_extremes::<$f, _>(Tanh);
-                finite_at_extremes::<$f, _>(Relu);
-                finite_at_extremes::<$f, _>(LeakyRelu::default());
-                finite_at_extremes::<$f, _>(Elu::default());
-                finite_at_extremes::<$f, _>(Selu);
-                finite_at_extremes::<$f, _>(Softplus);
-                finite_at_extremes::<$f, _>(Softsign);
-                finite_at_extremes::<$f, _>(Swish);
-                finite_at_extremes::<$f, _>(Mish);
-            };
-        }
-        all!(f32);
-        all!(f64);
+        every_elementwise!(finite_at_extremes);
         let mut h = [0.0f32; 3];
         Softmax.forward(&[1e4, -1e4, 0.0], &mut h, 3);
         assert_eq!(h, [1.0, 0.0, 0.0]);
