@@ -1,19 +1,23 @@
-"""The performance issue's workloads in numpy (+ its OpenBLAS) and JAX, for a
-side-by-side run on the machine at hand.
+"""The performance issue's workloads in numpy (+ its OpenBLAS), JAX and
+PyTorch, for a side-by-side run on the machine at hand.
 
     python3 benches/peers/peers.py numpy [W1 W2 W3 W4 sgemm]
     python3 benches/peers/peers.py jax [W1 W2 W3 W4 sgemm]
+    python3 benches/peers/peers.py torch [W1 W2 W3 W4 sgemm]
 
 The threads are set from outside (see `run.sh`): `OPENBLAS_NUM_THREADS` for
-numpy, and `taskset -c 0` for one thread in either; `PEER_THREADS` only labels
-the output.
+numpy, and `taskset -c 0` for one thread in any of them; PyTorch also takes
+`PEER_THREADS` as its `torch.set_num_threads`, and for the others it only
+labels the output.
 
 Same networks, data shapes and optimiser as `benches/train.rs` (f32, plain SGD,
 sigmoid/bce XOR 2-4-1 with eta 0.5, relu/softmax cross-entropy MNIST shapes
 with eta 0.01), written the way each library's users write them: the textbook
-loop in numpy, one `jax.jit`-compiled update in JAX. Each figure is the median
-of several timed samples after a warm-up sample; lines use the bench binary's
-format so the two outputs read side by side. `run.sh` runs everything.
+loop in numpy, one `jax.jit`-compiled update in JAX, and `nn.Sequential` with
+`torch.optim.SGD` and the usual zero_grad / backward / step in PyTorch. Each
+figure is the median of several timed samples after a warm-up sample; lines
+use the bench binary's format so the two outputs read side by side. `run.sh`
+runs everything.
 """
 
 import os
@@ -270,7 +274,78 @@ def run_jax(threads):
           f"{2 * n ** 3 / secs / 1e9:>12.2f} GFLOP/s ({secs * 1e3:.1f} ms)", flush=True)
 
 
+# --------------------------------------------------------------- PyTorch
+
+
+def run_torch(threads):
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(threads)
+    tag = f"torch {torch.__version__.split('+')[0]}"
+
+    def model(sizes, hidden, out=None):
+        """nn.Sequential of Linear layers with our init's weights copied in."""
+        layers = []
+        for k, (w, b) in enumerate(init(sizes)):
+            lin = nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers.append(lin)
+            if k < len(sizes) - 2:
+                layers.append(hidden())
+        if out is not None:
+            layers.append(out())
+        return nn.Sequential(*layers)
+
+    def trainer(net, loss_fn, lr):
+        opt = torch.optim.SGD(net.parameters(), lr=lr)
+
+        def step(xb, yb):
+            opt.zero_grad()
+            loss_fn(net(xb), yb).backward()
+            opt.step()
+        return step
+
+    x, y = (torch.from_numpy(a) for a in xor())
+    step = trainer(model([2, 4, 1], nn.Sigmoid, nn.Sigmoid), nn.BCELoss(), 0.5)
+    f = lambda: step(x, y)
+    if want("W1"):
+        report(f"{tag} W1 XOR 2-4-1 sigmoid full batch", median_secs(7, calibrate(f), f), 4)
+    rows = [(x[r:r + 1], y[r:r + 1]) for r in range(4)]
+
+    def online():
+        for xr, yr in rows:
+            step(xr, yr)
+
+    if want("W2"):
+        report(f"{tag} W2 XOR 2-4-1 sigmoid stochastic",
+               median_secs(7, calibrate(online), online) / 4, 1)
+
+    for label, sizes, rows_, batch in [("W3 784-128-10, batch 64", [784, 128, 10], 60_000, 64),
+                                       ("W4 784-512-512-10, batch 256", [784, 512, 512, 10], 8_192, 256)]:
+        if not want(label[:2]):
+            continue
+        # CrossEntropyLoss takes the logits and class indices: softmax + cross-entropy in one.
+        tstep = trainer(model(sizes, nn.ReLU), nn.CrossEntropyLoss(), 0.01)
+
+        def step_tensors(p, xb, yb, tstep=tstep):
+            tstep(torch.from_numpy(xb), torch.from_numpy(yb.argmax(1)))
+
+        epoch_mlp(tag, label, sizes, rows_, batch, threads, step_tensors, lambda p: p)
+
+    if not want("sgemm"):
+        return
+    n = 1024
+    a = torch.from_numpy(((np.add.outer(np.arange(n), np.arange(n)) % 7) * 0.1).astype(F32))
+    b = torch.from_numpy(((np.multiply.outer(np.arange(n), np.arange(n)) % 5) * 0.1).astype(F32))
+    secs = median_secs(5, 1, lambda: a @ b)
+    print(f"{tag + f' sgemm 1024^3, {threads} thread(s)':<52} "
+          f"{2 * n ** 3 / secs / 1e9:>12.2f} GFLOP/s ({secs * 1e3:.1f} ms)", flush=True)
+
+
 if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "numpy"
     threads = int(os.environ.get("PEER_THREADS", "1"))
-    {"numpy": run_numpy, "jax": run_jax}[which](threads)
+    {"numpy": run_numpy, "jax": run_jax, "torch": run_torch}[which](threads)
