@@ -126,12 +126,78 @@ macro_rules! xor_benches {
     }};
 }
 
-fn synthetic(rows: usize, cols: usize, classes: usize) -> (Array2<f32>, Array2<f32>) {
+fn synthetic<F: Float>(rows: usize, cols: usize, classes: usize) -> (Array2<F>, Array2<F>) {
     let x = Array2::from_shape_fn((rows, cols), |(i, j)| {
-        (((i * 31 + j * 17) % 256) as f32) / 255.0
+        F::from_f64(((i * 31 + j * 17) % 256) as f64) / F::from_f64(255.0)
     });
     let labels: Vec<usize> = (0..rows).map(|i| (i * 7) % classes).collect();
     (x, mlp::data::one_hot(&labels, classes).unwrap())
+}
+
+/// GFLOP/s of `mlp::linalg::matmul` on 1024 x 1024 matrices of `F`, on
+/// one thread and on two: the roofline the training figures are read against.
+fn gemm_rate<F: Float>(name: &str) {
+    let n = 1024;
+    let a = Array2::from_shape_fn((n, n), |(i, j)| F::from_f64(((i + j) % 7) as f64 * 0.1));
+    let b = Array2::from_shape_fn((n, n), |(i, j)| F::from_f64(((i * j) % 5) as f64 * 0.1));
+    let mut c = Array2::<F>::zeros((n, n));
+    for threads in [1, 2] {
+        mlp::set_num_threads(threads);
+        let secs = median_secs(5, 1, || {
+            mlp::linalg::matmul(a.view(), b.view(), c.view_mut()).unwrap();
+            black_box(&c);
+        });
+        let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
+        let name = format!("{name} 1024^3 (mlp::linalg::matmul), {threads} thread(s)");
+        println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
+    }
+    mlp::set_num_threads(1);
+}
+
+/// W3 and W4 in one float type (`$f`): `$tag` is empty for `f32`, the
+/// issue's type, so those lines keep their names.
+macro_rules! w3_w4 {
+    ($wants:expr, $threads:expr, $f:tt, $tag:literal) => {{
+        let (wants, threads) = ($wants, $threads);
+        let name = format!(concat!("W3 784-128-10", $tag, ", batch 64, 60k epoch, {} thread(s)"), threads);
+        if wants(&name) {
+            let (x, y) = synthetic::<$f>(60_000, 784, 10);
+            let mut net = network! {
+                input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he; dtype $f
+            };
+            let cfg = TrainConfig::new()
+                .optimizer(Sgd::new(0.01))
+                .batch(Batch::Mini(64))
+                .epochs(1);
+            let mut f = || {
+                black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
+            };
+            let secs = median_secs(3, 1, &mut f);
+            report(&name, secs / (60_000.0 / 64.0), 64);
+        }
+        let name = format!(concat!("W4 784-512-512-10", $tag, ", batch 256, {} thread(s)"), threads);
+        if wants(&name) {
+            let (x, y) = synthetic::<$f>(8_192, 784, 10);
+            let mut net = network! {
+                input 784 => dense 512 relu => dense 512 relu => dense 10 softmax;
+                loss cross_entropy; init he; dtype $f
+            };
+            let cfg = TrainConfig::new()
+                .optimizer(Sgd::new(0.01))
+                .batch(Batch::Mini(256))
+                .epochs(1);
+            let mut f = || {
+                black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
+            };
+            let secs = median_secs(3, 1, &mut f);
+            let step = secs / (8_192.0 / 256.0);
+            report(&name, step, 256);
+            let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
+            let gflops = 6.0 * params * 256.0 / step / 1e9;
+            let name = format!(concat!("W4", $tag, " achieved, {} thread(s)"), threads);
+            println!("{name:<52} {gflops:>12.2} GFLOP/s (6 x params x samples)");
+        }
+    }};
 }
 
 fn main() {
@@ -147,27 +213,20 @@ fn main() {
         xor_benches!(f32, relu, "f32 relu");
         xor_benches!(f64, sigmoid, "f64 sigmoid");
     }
+    // The roofline: the engine's own matrix product, same kernel, same run.
     if wants("sgemm") {
-        // The roofline: the engine's own matrix product, same kernel, same run.
-        let n = 1024;
-        let a = Array2::from_shape_fn((n, n), |(i, j)| ((i + j) % 7) as f32 * 0.1);
-        let b = Array2::from_shape_fn((n, n), |(i, j)| ((i * j) % 5) as f32 * 0.1);
-        let mut c = Array2::<f32>::zeros((n, n));
-        for threads in [1, 2] {
-            mlp::set_num_threads(threads);
-            let secs = median_secs(5, 1, || {
-                mlp::linalg::matmul(a.view(), b.view(), c.view_mut()).unwrap();
-                black_box(&c);
-            });
-            let gflops = 2.0 * (n as f64).powi(3) / secs / 1e9;
-            let name = format!("sgemm 1024^3 (mlp::linalg::matmul), {threads} thread(s)");
-            println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
-        }
-        mlp::set_num_threads(1);
+        gemm_rate::<f32>("sgemm");
+    }
+    if wants("dgemm") {
+        gemm_rate::<f64>("dgemm");
     }
     for threads in [1, 2] {
         mlp::set_num_threads(threads);
-        w3_w4(&wants, threads);
+        w3_w4!(&wants, threads, f32, "");
+    }
+    for threads in [1, 2] {
+        mlp::set_num_threads(threads);
+        w3_w4!(&wants, threads, f64, " f64");
     }
     mlp::set_num_threads(1);
     if wants("mnist") {
@@ -245,46 +304,6 @@ fn mnist() {
         "{name:<52} {secs:>12.3} s/epoch {:>14.0} samples/s",
         60_000.0 / secs
     );
-}
-
-fn w3_w4(wants: &dyn Fn(&str) -> bool, threads: usize) {
-    let name = format!("W3 784-128-10, batch 64, 60k epoch, {threads} thread(s)");
-    if wants(&name) {
-        let (x, y) = synthetic(60_000, 784, 10);
-        let mut net = network! {
-            input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he
-        };
-        let cfg = TrainConfig::new()
-            .optimizer(Sgd::new(0.01))
-            .batch(Batch::Mini(64))
-            .epochs(1);
-        let mut f = || {
-            black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
-        };
-        let secs = median_secs(3, 1, &mut f);
-        report(&name, secs / (60_000.0 / 64.0), 64);
-    }
-    let name = format!("W4 784-512-512-10, batch 256, {threads} thread(s)");
-    if wants(&name) {
-        let (x, y) = synthetic(8_192, 784, 10);
-        let mut net = network! {
-            input 784 => dense 512 relu => dense 512 relu => dense 10 softmax; loss cross_entropy; init he
-        };
-        let cfg = TrainConfig::new()
-            .optimizer(Sgd::new(0.01))
-            .batch(Batch::Mini(256))
-            .epochs(1);
-        let mut f = || {
-            black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
-        };
-        let secs = median_secs(3, 1, &mut f);
-        let step = secs / (8_192.0 / 256.0);
-        report(&name, step, 256);
-        let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
-        let gflops = 6.0 * params * 256.0 / step / 1e9;
-        let name = format!("W4 achieved, {threads} thread(s)");
-        println!("{name:<52} {gflops:>12.2} GFLOP/s (6 x params x samples)");
-    }
 }
 
 /// The textbook loop in plain ndarray (`dot` is matrixmultiply's sgemm), the
