@@ -36,10 +36,9 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     a: Vec<F>,
     /// Outputs of the last forward pass.
     h: Vec<F>,
-    /// Errors of the last backward pass.
+    /// Errors of the last backward pass. The layer above writes `dL/dh` here
+    /// first; backward turns it into `delta` in place.
     delta: Vec<F>,
-    /// `dL/dh_prev` of the last backward pass, `rows x IN`.
-    grad_in: Vec<F>,
     /// Packed panels of the right-hand operand, for the fast products.
     pack: crate::gemm::Packs<F>,
 }
@@ -107,7 +106,6 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
             a: Vec::new(),
             h: Vec::new(),
             delta: Vec::new(),
-            grad_in: Vec::new(),
             pack: Default::default(),
         }
     }
@@ -241,7 +239,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         (&self.act, &self.a[..n], &self.h[..n], &mut self.delta[..n])
     }
 
-    fn backward_from_delta(&mut self, x: &[F], rows: usize, need_grad_in: bool) -> &[F] {
+    fn backward_from_delta(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
         let n = rows * OUT;
         let delta = &self.delta[..n];
         let scale = F::one() / F::from_f64(rows as f64);
@@ -260,18 +258,16 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         } else {
             kernels::grad_params::<F, IN, OUT>(delta, &x[..rows * IN], gw, gb, scale);
         }
-        if !need_grad_in {
-            return &[];
+        if grad_x.is_empty() {
+            return;
         }
-        ensure_len(&mut self.grad_in, rows * IN);
-        let gx = &mut self.grad_in[..rows * IN];
+        let gx = &mut grad_x[..rows * IN];
         let w = &self.params[..Self::WEIGHTS];
         if Self::FAST {
             crate::gemm::grad_input(delta, w, gx, IN, OUT, &mut self.pack);
         } else {
             kernels::grad_input::<F, IN, OUT>(delta, w, gx);
         }
-        gx
     }
 
     const STACK: bool = !Self::FAST;
@@ -291,23 +287,18 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
 impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
     for Dense<IN, OUT, A, F>
 {
-    fn backward<'s>(
-        &'s mut self,
-        x: &[F],
-        grad_h: &'s [F],
-        rows: usize,
-        need_grad_in: bool,
-    ) -> &'s [F] {
+    fn output_and_grad<'a>(&'a mut self, _x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
         let n = rows * OUT;
         ensure_len(&mut self.delta, n);
-        self.act.backward(
-            &self.a[..n],
-            &self.h[..n],
-            &grad_h[..n],
-            &mut self.delta[..n],
-            OUT,
-        );
-        self.backward_from_delta(x, rows, need_grad_in)
+        (&self.h[..n], &mut self.delta[..n])
+    }
+
+    fn backward(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
+        // delta = phi'(a) (.) dL/dh, in the buffer the layer above wrote dL/dh into.
+        let n = rows * OUT;
+        let (a, h) = (&self.a[..n], &self.h[..n]);
+        self.act.backward_in_place(a, h, &mut self.delta[..n], OUT);
+        self.backward_from_delta(x, rows, grad_x)
     }
 
     const STACK: bool = !Self::FAST;
@@ -319,9 +310,9 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
         rest: impl FnOnce(&[F; OUT], &mut Pass<'_>) -> (F, [F; OUT]),
     ) -> (F, [F; IN]) {
         let (a, h) = self.forward_one(x);
-        let (loss, grad_h) = rest(&h, pass);
-        let mut delta = [F::zero(); OUT];
-        self.act.backward(&a, &h, &grad_h, &mut delta, OUT);
+        // delta = phi'(a) (.) dL/dh, in place, as the batch path does.
+        let (loss, mut delta) = rest(&h, pass);
+        self.act.backward_in_place(&a, &h, &mut delta, OUT);
         (loss, self.backward_one(x, &delta))
     }
 }

@@ -15,7 +15,8 @@ pub struct Dropout<const N: usize, F: Float = f32> {
     p: f64,
     mask: Vec<F>,
     h: Vec<F>,
-    grad_in: Vec<F>,
+    /// `dL/dh` of the last backward pass, written by the layer above.
+    grad_h: Vec<F>,
     /// Whether the last forward pass was a training pass.
     active: bool,
 }
@@ -35,7 +36,7 @@ impl<const N: usize, F: Float> Dropout<N, F> {
             p,
             mask: Vec::new(),
             h: Vec::new(),
-            grad_in: Vec::new(),
+            grad_h: Vec::new(),
             active: false,
         })
     }
@@ -101,20 +102,26 @@ impl<const N: usize, F: Float> Parameters<F> for Dropout<N, F> {
 }
 
 impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
-    fn backward<'s>(&'s mut self, _x: &[F], grad_h: &'s [F], rows: usize, _need: bool) -> &'s [F] {
+    fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
         let n = rows * N;
-        if !self.active {
-            return &grad_h[..n];
+        ensure_len(&mut self.grad_h, n);
+        let h = if self.active { &self.h[..n] } else { &x[..n] };
+        (h, &mut self.grad_h[..n])
+    }
+
+    fn backward(&mut self, _x: &[F], rows: usize, grad_x: &mut [F]) {
+        let n = rows * N;
+        if grad_x.is_empty() {
+            return;
         }
-        ensure_len(&mut self.grad_in, n);
-        for ((g, &m), &gh) in self.grad_in[..n]
-            .iter_mut()
-            .zip(&self.mask[..n])
-            .zip(grad_h)
-        {
+        let grad_h = &self.grad_h[..n];
+        if !self.active {
+            grad_x[..n].copy_from_slice(grad_h);
+            return;
+        }
+        for ((g, &m), &gh) in grad_x[..n].iter_mut().zip(&self.mask[..n]).zip(grad_h) {
             *g = gh * m;
         }
-        &self.grad_in[..n]
     }
 
     const STACK: bool = true;

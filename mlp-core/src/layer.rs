@@ -164,8 +164,9 @@ pub trait OutputLayer<F: Float>: Parameters<F> {
     fn parts_mut(&mut self, rows: usize) -> (&Self::Act, &[F], &[F], &mut [F]);
 
     /// Parameter gradients from the `delta_m` written through
-    /// [`parts_mut`](Self::parts_mut), and `dL/dx` when `need_grad_in`.
-    fn backward_from_delta(&mut self, x: &[F], rows: usize, need_grad_in: bool) -> &[F];
+    /// [`parts_mut`](Self::parts_mut), and `dL/dx = delta_m W` into `grad_x`
+    /// unless it is empty (the layer below has no parameters to train).
+    fn backward_from_delta(&mut self, x: &[F], rows: usize, grad_x: &mut [F]);
 
     /// Whether [`backprop_one`](Self::backprop_one) may be used: the layer
     /// is small enough for its values to live on the stack.
@@ -187,17 +188,22 @@ pub trait OutputLayer<F: Float>: Parameters<F> {
 }
 
 /// A layer that backprop can pass through.
+///
+/// The gradient flows through buffers the layers already own: the layer
+/// above writes `dL/dh` for this layer's output into the slice
+/// [`output_and_grad`](Self::output_and_grad) lends it (a dense layer's
+/// `delta`), and [`backward`](Self::backward) turns it into `delta` in place.
 pub trait Backward<F: Float>: Parameters<F> {
-    /// Given `grad_h = dL/dh` for the rows of the last forward pass (whose
-    /// input was `x`), computes this layer's `delta` and parameter gradients
-    /// (averaged over the rows) and returns `dL/dx` when `need_grad_in`.
-    fn backward<'s>(
-        &'s mut self,
-        x: &[F],
-        grad_h: &'s [F],
-        rows: usize,
-        need_grad_in: bool,
-    ) -> &'s [F];
+    /// The output of the last forward pass (whose input was `x`), and the
+    /// `rows x Out::N` slice the layer above writes `dL/dh` into. The slice
+    /// is empty when nothing below needs the gradient (the network's input).
+    fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]);
+
+    /// With `dL/dh` written into the slice from
+    /// [`output_and_grad`](Self::output_and_grad), computes this layer's
+    /// `delta` and parameter gradients (averaged over the rows), and writes
+    /// `dL/dx` into `grad_x` unless it is empty.
+    fn backward(&mut self, x: &[F], rows: usize, grad_x: &mut [F]);
 
     /// Whether [`backprop_one`](Self::backprop_one) may be used: every
     /// layer of the stack is small enough for its values to live on the stack.
@@ -264,9 +270,12 @@ impl<F: Float, const N: usize> Parameters<F> for Input<N> {
 }
 
 impl<F: Float, const N: usize> Backward<F> for Input<N> {
-    fn backward<'s>(&'s mut self, _x: &[F], grad_h: &'s [F], _rows: usize, _need: bool) -> &'s [F] {
-        grad_h
+    /// The input itself, and no gradient: nothing below it trains.
+    fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
+        (&x[..rows * N], &mut [])
     }
+
+    fn backward(&mut self, _x: &[F], _rows: usize, _grad_x: &mut [F]) {}
 
     const STACK: bool = true;
 
@@ -337,16 +346,15 @@ impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
 }
 
 impl<F: Float, A: Backward<F>, B: Backward<F> + Layer<F, In = A::Out>> Backward<F> for Chain<A, B> {
-    fn backward<'s>(
-        &'s mut self,
-        x: &[F],
-        grad_h: &'s [F],
-        rows: usize,
-        need_grad_in: bool,
-    ) -> &'s [F] {
-        let mid = self.head.output(x, rows);
-        let grad_mid = self.tail.backward(mid, grad_h, rows, true);
-        self.head.backward(x, grad_mid, rows, need_grad_in)
+    fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
+        self.tail.output_and_grad(self.head.output(x, rows), rows)
+    }
+
+    fn backward(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
+        // The tail writes dL/dh for the head's output into the head's own buffer.
+        let (mid, grad_mid) = self.head.output_and_grad(x, rows);
+        self.tail.backward(mid, rows, grad_mid);
+        self.head.backward(x, rows, grad_x);
     }
 
     const STACK: bool = A::STACK && B::STACK;

@@ -608,12 +608,12 @@ where
         );
         // Hidden layers, last to first: delta_l = phi_l'(a_l) (.) (W_{l+1}^T delta_{l+1});
         // every layer: grad_w = delta^T h_prev / rows, grad_b = mean of delta.
+        // The output layer writes dL/dh for the top hidden layer into that
+        // layer's delta buffer (nothing, without hidden layers).
         let x = &self.xb[..rows * ni];
-        let need_grad_in = self.hidden.param_count() > 0;
-        let grad_top =
-            self.output
-                .backward_from_delta(self.hidden.output(x, rows), rows, need_grad_in);
-        self.hidden.backward(x, grad_top, rows, false);
+        let (top, grad_top) = self.hidden.output_and_grad(x, rows);
+        self.output.backward_from_delta(top, rows, grad_top);
+        self.hidden.backward(x, rows, &mut []);
         loss
     }
 

@@ -75,7 +75,19 @@ pub trait Derivative<F: Float>: Activation<F> {
     /// `delta = phi'(a) (.) grad_h` (for row-coupled activations the
     /// Jacobian-vector product `J_phi(a)^T grad_h`), given `a`, `h = phi(a)`
     /// and `grad_h = dL/dh`, for a row-major batch with rows `width` long.
-    fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], width: usize);
+    ///
+    /// Copies `grad_h` into `delta` and calls
+    /// [`backward_in_place`](Self::backward_in_place).
+    fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], width: usize) {
+        delta.copy_from_slice(grad_h);
+        self.backward_in_place(a, h, delta, width);
+    }
+
+    /// [`backward`](Self::backward) in place: on entry `delta` holds
+    /// `grad_h = dL/dh`, and on return `phi'(a) (.) grad_h`, the same bits.
+    /// Backprop uses this form. The layer above writes `dL/dh` straight into
+    /// a layer's `delta`, so no layer keeps a separate `dL/dh` buffer.
+    fn backward_in_place(&self, a: &[F], h: &[F], delta: &mut [F], width: usize);
 }
 
 /// An activation that maps each pre-activation to its output on its own.
@@ -146,8 +158,8 @@ macro_rules! elementwise_activation {
         $crate::elementwise_activation!(@forward $t);
         impl<F: $crate::Float> $crate::Derivative<F> for $t {
             #[inline]
-            fn backward(&self, a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], _width: usize) {
-                $crate::activation::__map3(a, h, grad_h, delta, |a, h, g| {
+            fn backward_in_place(&self, a: &[F], h: &[F], delta: &mut [F], _width: usize) {
+                $crate::activation::__map3(a, h, delta, |a, h, g| {
                     $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g
                 });
             }
@@ -200,43 +212,36 @@ fn map_loops<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
     }
 }
 
-/// `out[k] = f(a[k], b[k], c[k])`, grouped as [`__map`].
+/// `c[k] = f(a[k], b[k], c[k])`, in place, grouped as [`__map`].
 #[doc(hidden)]
 #[inline(always)]
-pub fn __map3<F: Copy>(a: &[F], b: &[F], c: &[F], out: &mut [F], f: impl Fn(F, F, F) -> F) {
-    debug_assert!(a.len() == out.len() && b.len() == out.len() && c.len() == out.len());
+pub fn __map3<F: Copy>(a: &[F], b: &[F], c: &mut [F], f: impl Fn(F, F, F) -> F) {
+    debug_assert!(a.len() == c.len() && b.len() == c.len());
     crate::simd::wide_if(
         a.len() >= 64,
         #[inline(always)]
-        || map3_loops(a, b, c, out, f),
+        || map3_loops(a, b, c, f),
     );
 }
 
 #[inline(always)]
-fn map3_loops<F: Copy>(a: &[F], b: &[F], c: &[F], out: &mut [F], f: impl Fn(F, F, F) -> F) {
-    let (o8, o_rest) = out.as_chunks_mut::<8>();
-    let ((a8, a_rest), (b8, b_rest), (c8, c_rest)) =
-        (a.as_chunks::<8>(), b.as_chunks::<8>(), c.as_chunks::<8>());
-    for (o, ((a, b), c)) in o8.iter_mut().zip(a8.iter().zip(b8).zip(c8)) {
+fn map3_loops<F: Copy>(a: &[F], b: &[F], c: &mut [F], f: impl Fn(F, F, F) -> F) {
+    let (c8, c_rest) = c.as_chunks_mut::<8>();
+    let ((a8, a_rest), (b8, b_rest)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    for (c, (a, b)) in c8.iter_mut().zip(a8.iter().zip(b8)) {
         for k in 0..8 {
-            o[k] = f(a[k], b[k], c[k]);
+            c[k] = f(a[k], b[k], c[k]);
         }
     }
-    let (o4, o_rest) = o_rest.as_chunks_mut::<4>();
-    let ((a4, a_rest), (b4, b_rest), (c4, c_rest)) = (
-        a_rest.as_chunks::<4>(),
-        b_rest.as_chunks::<4>(),
-        c_rest.as_chunks::<4>(),
-    );
-    if let (Some(o), Some(a), Some(b), Some(c)) =
-        (o4.first_mut(), a4.first(), b4.first(), c4.first())
-    {
+    let (c4, c_rest) = c_rest.as_chunks_mut::<4>();
+    let ((a4, a_rest), (b4, b_rest)) = (a_rest.as_chunks::<4>(), b_rest.as_chunks::<4>());
+    if let (Some(c), Some(a), Some(b)) = (c4.first_mut(), a4.first(), b4.first()) {
         for k in 0..4 {
-            o[k] = f(a[k], b[k], c[k]);
+            c[k] = f(a[k], b[k], c[k]);
         }
     }
-    for (o, ((&a, &b), &c)) in o_rest.iter_mut().zip(a_rest.iter().zip(b_rest).zip(c_rest)) {
-        *o = f(a, b, c);
+    for (c, (&a, &b)) in c_rest.iter_mut().zip(a_rest.iter().zip(b_rest)) {
+        *c = f(a, b, *c);
     }
 }
 

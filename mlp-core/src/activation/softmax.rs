@@ -36,15 +36,13 @@ impl<F: Float> Activation<F> for Softmax {
 }
 
 impl<F: Float> Derivative<F> for Softmax {
-    fn backward(&self, _a: &[F], h: &[F], grad_h: &[F], delta: &mut [F], width: usize) {
-        let rows = h
-            .chunks_exact(width)
-            .zip(grad_h.chunks_exact(width))
-            .zip(delta.chunks_exact_mut(width));
-        for ((h, g), d) in rows {
-            let dot: F = h.iter().zip(g).map(|(&h, &g)| h * g).sum();
-            for ((d, &h), &g) in d.iter_mut().zip(h).zip(g) {
-                *d = h * (g - dot);
+    fn backward_in_place(&self, _a: &[F], h: &[F], delta: &mut [F], width: usize) {
+        // Row by row: the dot product reads the whole row of g before any
+        // of it is overwritten.
+        for (h, d) in h.chunks_exact(width).zip(delta.chunks_exact_mut(width)) {
+            let dot: F = h.iter().zip(&*d).map(|(&h, &g)| h * g).sum();
+            for (d, &h) in d.iter_mut().zip(h) {
+                *d = h * (*d - dot);
             }
         }
     }
