@@ -154,6 +154,16 @@ fn gemm_rate<F: Float>(name: &str) {
     mlp::set_num_threads(1);
 }
 
+/// Seconds per step of one epoch of `rows` samples in mini-batches of
+/// `batch`, plain SGD with eta 0.01, timed through `fit` (median of three).
+fn epoch_step_secs(rows: usize, batch: usize, mut fit: impl FnMut(&TrainConfig)) -> f64 {
+    let cfg = TrainConfig::new()
+        .optimizer(Sgd::new(0.01))
+        .batch(Batch::Mini(batch))
+        .epochs(1);
+    median_secs(3, 1, || fit(&cfg)) / (rows as f64 / batch as f64)
+}
+
 /// W3 and W4 in one float type (`$f`): `$tag` is empty for `f32`, the
 /// issue's type, so those lines keep their names.
 macro_rules! w3_w4 {
@@ -165,15 +175,10 @@ macro_rules! w3_w4 {
             let mut net = network! {
                 input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he; dtype $f
             };
-            let cfg = TrainConfig::new()
-                .optimizer(Sgd::new(0.01))
-                .batch(Batch::Mini(64))
-                .epochs(1);
-            let mut f = || {
-                black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
-            };
-            let secs = median_secs(3, 1, &mut f);
-            report(&name, secs / (60_000.0 / 64.0), 64);
+            let step = epoch_step_secs(60_000, 64, |cfg| {
+                black_box(net.fit(x.view(), y.view(), cfg).unwrap());
+            });
+            report(&name, step, 64);
         }
         let name = format!(concat!("W4 784-512-512-10", $tag, ", batch 256, {} thread(s)"), threads);
         if wants(&name) {
@@ -182,15 +187,9 @@ macro_rules! w3_w4 {
                 input 784 => dense 512 relu => dense 512 relu => dense 10 softmax;
                 loss cross_entropy; init he; dtype $f
             };
-            let cfg = TrainConfig::new()
-                .optimizer(Sgd::new(0.01))
-                .batch(Batch::Mini(256))
-                .epochs(1);
-            let mut f = || {
-                black_box(net.fit(x.view(), y.view(), &cfg).unwrap());
-            };
-            let secs = median_secs(3, 1, &mut f);
-            let step = secs / (8_192.0 / 256.0);
+            let step = epoch_step_secs(8_192, 256, |cfg| {
+                black_box(net.fit(x.view(), y.view(), cfg).unwrap());
+            });
             report(&name, step, 256);
             let params = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) as f64;
             let gflops = 6.0 * params * 256.0 / step / 1e9;

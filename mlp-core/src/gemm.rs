@@ -666,11 +666,8 @@ mod x86 {
     fn prefetch_c<F>(t: &Tile<F>) {
         for r in 0..t.rows {
             let row = t.c.wrapping_add(r * t.ldc);
-            // SAFETY: a prefetch is only a hint; it never faults.
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(row.cast());
-                _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(t.width - 1).cast());
-            }
+            crate::simd::prefetch(row);
+            crate::simd::prefetch(row.wrapping_add(t.width - 1));
         }
     }
 

@@ -350,20 +350,12 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
 /// How many samples ahead [`Network::gather_flat`] prefetches.
 const PREFETCH_ROWS: usize = 4;
 
-/// Asks the CPU to bring `row` into cache (a hint: it never faults and
-/// changes no value), one request per 64-byte line.
+/// Asks the CPU to bring `row` into cache, one request per 64-byte line
+/// (see [`crate::simd::prefetch`]).
 #[inline(always)]
 fn prefetch<F>(row: &[F]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let bytes = std::mem::size_of_val(row);
-        let start = row.as_ptr().cast::<i8>();
-        for off in (0..bytes).step_by(64) {
-            // SAFETY: a prefetch is only a hint; the address lies within `row`.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(off)) };
-        }
+    let start = row.as_ptr().cast::<u8>();
+    for off in (0..std::mem::size_of_val(row)).step_by(64) {
+        crate::simd::prefetch(start.wrapping_add(off));
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
 }

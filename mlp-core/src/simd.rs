@@ -5,7 +5,8 @@
 //! with AVX2, [`wide`] runs the same loop compiled for eight. The matrix
 //! kernels of `gemm.rs` choose their own instructions; this serves the
 //! element-wise loops around them (the optimiser step, the finiteness checks,
-//! the products of small layers).
+//! the products of small layers). [`prefetch`] is the one other
+//! CPU-specific hint the engine uses.
 
 /// Runs `f` compiled with AVX2 when the CPU has it (x86-64), else as is.
 ///
@@ -42,4 +43,19 @@ pub(crate) fn wide_if<R>(worth: bool, f: impl FnOnce() -> R) -> R {
 #[target_feature(enable = "avx2")]
 unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
+}
+
+/// Asks the CPU to bring the cache line holding `p` into L1 (`prefetcht0`
+/// on x86-64; nothing elsewhere). A hint: it reads nothing and never
+/// faults, so `p` may point anywhere.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch only hints; it reads nothing and cannot fault.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
