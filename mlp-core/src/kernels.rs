@@ -70,7 +70,7 @@ fn matrix<F, const IN: usize, const OUT: usize>(w: &[F]) -> &[[F; IN]; OUT] {
 }
 
 /// Fewest multiply-adds for which a batch kernel runs with the wider
-/// vectors (see [`wide_if`](crate::simd::wide_if)); the XOR networks of the
+/// vectors (see [`wide_if`]); the XOR networks of the
 /// book stay below it.
 const WIDE_MACS: usize = 4096;
 
