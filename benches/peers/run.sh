@@ -24,6 +24,11 @@ if has torch; then python3 -c "import torch" 2>/dev/null || pip install "torch==
 
 bin=$(cargo bench --bench train --no-run 2>&1 | grep -o 'target/release/deps/train-[0-9a-f]*' | head -1)
 peers=benches/peers/peers.py
+# glibc's malloc keeps freed memory, as the bench binary sets it with mallopt
+# (see keep_freed_memory in benches/train.rs): otherwise each step's large
+# temporaries may be unmapped and faulted back in, which slows a loop that
+# allocates them by up to 2x depending on the heap's history.
+export GLIBC_TUNABLES=glibc.malloc.trim_threshold=2147483647:glibc.malloc.mmap_threshold=33554432
 for round in $(seq "${ROUNDS:-1}"); do
     echo "== round $round (load: $(cut -d' ' -f1-3 /proc/loadavg))"
     "$bin" W1 W2 W3 W4 sgemm plain peak
