@@ -407,11 +407,11 @@ mod plain {
                 let grad_w = delta.t().dot(&input);
                 let grad_b = delta.sum_axis(Axis(0));
                 let below = (l > 0).then(|| {
-                    let h = &hs[l - 1];
+                    let (h, grad_h) = (&hs[l - 1], delta.dot(&self.layers[l].0));
                     if relu_softmax {
-                        delta.dot(&self.layers[l].0) * h.mapv(|h| if h > 0.0 { 1.0 } else { 0.0 })
+                        grad_h * h.mapv(|h| if h > 0.0 { 1.0 } else { 0.0 })
                     } else {
-                        delta.dot(&self.layers[l].0) * h.mapv(|h| h * (1.0 - h))
+                        grad_h * h.mapv(|h| h * (1.0 - h))
                     }
                 });
                 let (w, b) = &mut self.layers[l];
