@@ -4,8 +4,8 @@ use crate::activation::{Activation, Derivative};
 use crate::init::Init;
 use crate::kernels;
 use crate::layer::{
-    Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, Parameters, Pass,
-    Takes, ensure_len,
+    Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, ParamVisitor,
+    Parameters, Pass, Takes, ensure_len,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -354,6 +354,18 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F
         f(Param {
             value: &mut self.params,
             grad: &mut self.grads,
+            state: &mut self.moments,
+            weights: Self::WEIGHTS,
+        });
+    }
+
+    #[inline(always)]
+    fn visit_params_with<V: ParamVisitor<F>>(&mut self, visitor: &mut V) {
+        // Sliced to the constant length, so an inlined visit sees it.
+        let len = Self::WEIGHTS + OUT;
+        visitor.visit(Param {
+            value: &mut self.params[..len],
+            grad: &mut self.grads[..len],
             state: &mut self.moments,
             weights: Self::WEIGHTS,
         });

@@ -149,6 +149,27 @@ pub trait Layer<F: Float>: Send {
 pub trait Parameters<F: Float>: Layer<F> {
     /// Hands every layer's parameter block, first layer first, to `f`.
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>));
+
+    /// [`visit_params`](Self::visit_params) with the visitor's type known:
+    /// each block's visit can be inlined and compiled for that block, whose
+    /// length a [`Dense`](crate::Dense) layer knows at compile time. The
+    /// optimiser step takes this path, so a small network's step runs
+    /// straight-line code with no call through a `dyn` pointer per layer.
+    /// The default hands `visitor` to `visit_params`; same blocks, same order.
+    #[inline(always)]
+    fn visit_params_with<V: ParamVisitor<F>>(&mut self, visitor: &mut V)
+    where
+        Self: Sized,
+    {
+        self.visit_params(&mut |p| visitor.visit(p));
+    }
+}
+
+/// A visit of parameter blocks, for
+/// [`Parameters::visit_params_with`].
+pub trait ParamVisitor<F: Float> {
+    /// Visits one block.
+    fn visit(&mut self, p: Param<'_, F>);
 }
 
 /// The last layer of a network, where the loss meets the activation.
@@ -267,6 +288,9 @@ impl<F: Float, const N: usize> Layer<F> for Input<N> {
 
 impl<F: Float, const N: usize> Parameters<F> for Input<N> {
     fn visit_params(&mut self, _f: &mut dyn FnMut(Param<'_, F>)) {}
+
+    #[inline(always)]
+    fn visit_params_with<V: ParamVisitor<F>>(&mut self, _visitor: &mut V) {}
 }
 
 impl<F: Float, const N: usize> Backward<F> for Input<N> {
@@ -380,6 +404,12 @@ impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Param
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
         self.head.visit_params(f);
         self.tail.visit_params(f);
+    }
+
+    #[inline(always)]
+    fn visit_params_with<V: ParamVisitor<F>>(&mut self, visitor: &mut V) {
+        self.head.visit_params_with(visitor);
+        self.tail.visit_params_with(visitor);
     }
 }
 

@@ -62,7 +62,7 @@ pub use float::Float;
 pub use init::Init;
 pub use layer::{
     Backward, Chain, Const, DenseView, Input, Layer, LayerView, Moments, OutputLayer, Param,
-    Parameters, Pass, Takes, Then, Width,
+    ParamVisitor, Parameters, Pass, Takes, Then, Width,
 };
 pub use loss::{Bce, CrossEntropy, DeltaFor, ElementLoss, Hinge, Huber, Loss, LossFor, Mae, Mse};
 pub use network::{Network, Rng, rng};

@@ -1,7 +1,9 @@
 //! A network: a hidden stack, an output layer and the loss that pairs with it.
 
 use crate::dense::{check_finite, check_shape};
-use crate::layer::{LayerView, OutputLayer, Param, Parameters, Pass, Takes, Width, ensure_len};
+use crate::layer::{
+    LayerView, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width, ensure_len,
+};
 use crate::loss::{Loss, LossFor};
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2};
@@ -187,6 +189,14 @@ where
     pub fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>)) {
         self.hidden.visit_params(f);
         self.output.visit_params(f);
+    }
+
+    /// [`visit_params`](Self::visit_params), statically dispatched (see
+    /// [`Parameters::visit_params_with`]).
+    #[inline(always)]
+    pub(crate) fn visit_params_with<V: ParamVisitor<F>>(&mut self, visitor: &mut V) {
+        self.hidden.visit_params_with(visitor);
+        self.output.visit_params_with(visitor);
     }
 
     /// A Keras-style table of the layers, their shapes and parameter counts.

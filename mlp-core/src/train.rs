@@ -2,10 +2,12 @@
 //! early stopping and the history of a run.
 
 use crate::activation::Derivative;
-use crate::layer::{Backward, OutputLayer, Parameters, Pass, Takes, Width, ensure_len};
+use crate::layer::{
+    Backward, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width, ensure_len,
+};
 use crate::loss::{DeltaFor, LossFor};
 use crate::network::Network;
-use crate::optim::{Optimizer, Schedule};
+use crate::optim::{Optimizer, Rule, Schedule};
 use crate::{Error, Float, Result};
 use ndarray::ArrayView2;
 use rand::seq::SliceRandom;
@@ -572,12 +574,12 @@ where
         // Check the step, then take it: a failed check leaves the network as it was.
         let t = self.steps + 1;
         let rule = cfg.optimizer.rule::<F>(lr, t);
-        let mut finite = true;
-        self.visit_params(&mut |p| finite &= rule.step_is_finite(p.value, p.grad, p.state));
-        if !finite {
+        let mut check = CheckStep { rule, finite: true };
+        self.visit_params_with(&mut check);
+        if !check.finite {
             return None;
         }
-        self.visit_params(&mut |p| rule.step(p.value, p.grad, p.state));
+        self.visit_params_with(&mut TakeStep(rule));
         self.steps = t;
         Some(loss)
     }
@@ -710,6 +712,30 @@ where
     }
 }
 
+/// Whether the step of `rule` keeps every parameter finite (see
+/// [`Rule::step_is_finite`]), block by block.
+struct CheckStep<F> {
+    rule: Rule<F>,
+    finite: bool,
+}
+
+impl<F: Float> ParamVisitor<F> for CheckStep<F> {
+    #[inline(always)]
+    fn visit(&mut self, p: Param<'_, F>) {
+        self.finite &= self.rule.step_is_finite(p.value, p.grad, p.state);
+    }
+}
+
+/// Takes the step of a rule (see [`Rule::step`]), block by block.
+struct TakeStep<F>(Rule<F>);
+
+impl<F: Float> ParamVisitor<F> for TakeStep<F> {
+    #[inline(always)]
+    fn visit(&mut self, p: Param<'_, F>) {
+        self.0.step(p.value, p.grad, p.state);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::activation::Derivative;
@@ -820,5 +846,43 @@ mod tests {
         // Large layers keep the batch path (the blocked products sum in another order).
         const { assert!(!<Dense<64, 64, Relu> as Backward<f32>>::STACK) };
         const { assert!(<Dense<63, 64, Relu> as Backward<f32>>::STACK) };
+    }
+
+    /// The statically dispatched visit that the optimiser step uses hands
+    /// over the same blocks, in the same order, as `visit_params`: through
+    /// dense layers, a dropout layer (the default method) and the output.
+    #[test]
+    fn both_visits_see_the_same_blocks() {
+        use crate::layer::{Param, ParamVisitor};
+        type Block = (usize, usize, usize, usize);
+        struct Record(Vec<Block>);
+        impl ParamVisitor<f64> for Record {
+            fn visit(&mut self, p: Param<'_, f64>) {
+                let at = |s: &[f64]| s.as_ptr() as usize;
+                self.0
+                    .push((at(p.value), p.value.len(), at(p.grad), p.weights));
+                assert_eq!(p.grad.len(), p.value.len());
+            }
+        }
+        let mut rng = crate::rng(4);
+        let hidden = Dense::<3, 9, Tanh, f64>::new(Tanh, Init::HeNormal, &mut rng)
+            .then(Dropout::<9, f64>::new(0.3).unwrap())
+            .then(Dense::<9, 5, Relu, f64>::new(
+                Relu,
+                Init::HeNormal,
+                &mut rng,
+            ));
+        let output = Dense::<5, 3, Softmax, f64>::new(Softmax, Init::XavierNormal, &mut rng);
+        let mut net = Network::new(hidden, output, CrossEntropy, rng);
+        let mut by_dyn = Record(Vec::new());
+        net.visit_params(&mut |p| by_dyn.visit(p));
+        let mut by_type = Record(Vec::new());
+        net.visit_params_with(&mut by_type);
+        assert_eq!(by_dyn.0.len(), 3);
+        assert_eq!(
+            by_dyn.0.iter().map(|b| (b.1, b.3)).collect::<Vec<_>>(),
+            [(3 * 9 + 9, 27), (9 * 5 + 5, 45), (5 * 3 + 3, 15)]
+        );
+        assert_eq!(by_dyn.0, by_type.0);
     }
 }
