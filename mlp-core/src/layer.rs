@@ -150,12 +150,12 @@ pub trait Parameters<F: Float>: Layer<F> {
     /// Hands every layer's parameter block, first layer first, to `f`.
     fn visit_params(&mut self, f: &mut dyn FnMut(Param<'_, F>));
 
-    /// [`visit_params`](Self::visit_params) with the visitor's type known:
-    /// each block's visit can be inlined and compiled for that block, whose
-    /// length a [`Dense`](crate::Dense) layer knows at compile time. The
-    /// optimiser step takes this path, so a small network's step runs
-    /// straight-line code with no call through a `dyn` pointer per layer.
-    /// The default hands `visitor` to `visit_params`; same blocks, same order.
+    /// [`visit_params`](Self::visit_params) with the visitor's type known,
+    /// so each block's visit is a direct call the compiler may inline (a
+    /// [`Dense`](crate::Dense) layer hands over its block sliced to its
+    /// compile-time length). The optimiser step takes this path: no call
+    /// through a `dyn` pointer per layer. The default hands `visitor` to
+    /// `visit_params`: the same blocks, in the same order.
     #[inline(always)]
     fn visit_params_with<V: ParamVisitor<F>>(&mut self, visitor: &mut V)
     where

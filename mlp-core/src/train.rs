@@ -822,16 +822,7 @@ mod tests {
 
         // Two hidden layers with dropout between them, softmax and
         // cross-entropy, in f64: the masks must be drawn identically.
-        let mut rng = crate::rng(2);
-        let hidden = Dense::<3, 9, Tanh, f64>::new(Tanh, Init::HeNormal, &mut rng)
-            .then(Dropout::<9, f64>::new(0.3).unwrap())
-            .then(Dense::<9, 5, Relu, f64>::new(
-                Relu,
-                Init::HeNormal,
-                &mut rng,
-            ));
-        let output = Dense::<5, 3, Softmax, f64>::new(Softmax, Init::XavierNormal, &mut rng);
-        let net = Network::new(hidden, output, CrossEntropy, rng);
+        let net = dropout_net(2);
         let y: Vec<f64> = (0..7)
             .flat_map(|r| (0..3).map(move |k| (r % 3 == k) as u8 as f64))
             .collect();
@@ -846,6 +837,29 @@ mod tests {
         // Large layers keep the batch path (the blocked products sum in another order).
         const { assert!(!<Dense<64, 64, Relu> as Backward<f32>>::STACK) };
         const { assert!(<Dense<63, 64, Relu> as Backward<f32>>::STACK) };
+    }
+
+    /// 3-9 tanh, dropout 0.3, 9-5 relu, 5-3 softmax with cross-entropy, in
+    /// f64, from `seed`.
+    #[allow(clippy::type_complexity)]
+    fn dropout_net(
+        seed: u64,
+    ) -> Network<
+        crate::Chain<crate::Chain<Dense<3, 9, Tanh, f64>, Dropout<9, f64>>, Dense<9, 5, Relu, f64>>,
+        Dense<5, 3, Softmax, f64>,
+        CrossEntropy,
+        f64,
+    > {
+        let mut rng = crate::rng(seed);
+        let hidden = Dense::<3, 9, Tanh, f64>::new(Tanh, Init::HeNormal, &mut rng)
+            .then(Dropout::<9, f64>::new(0.3).unwrap())
+            .then(Dense::<9, 5, Relu, f64>::new(
+                Relu,
+                Init::HeNormal,
+                &mut rng,
+            ));
+        let output = Dense::<5, 3, Softmax, f64>::new(Softmax, Init::XavierNormal, &mut rng);
+        Network::new(hidden, output, CrossEntropy, rng)
     }
 
     /// The statically dispatched visit that the optimiser step uses hands
@@ -864,16 +878,7 @@ mod tests {
                 assert_eq!(p.grad.len(), p.value.len());
             }
         }
-        let mut rng = crate::rng(4);
-        let hidden = Dense::<3, 9, Tanh, f64>::new(Tanh, Init::HeNormal, &mut rng)
-            .then(Dropout::<9, f64>::new(0.3).unwrap())
-            .then(Dense::<9, 5, Relu, f64>::new(
-                Relu,
-                Init::HeNormal,
-                &mut rng,
-            ));
-        let output = Dense::<5, 3, Softmax, f64>::new(Softmax, Init::XavierNormal, &mut rng);
-        let mut net = Network::new(hidden, output, CrossEntropy, rng);
+        let mut net = dropout_net(4);
         let mut by_dyn = Record(Vec::new());
         net.visit_params(&mut |p| by_dyn.visit(p));
         let mut by_type = Record(Vec::new());
