@@ -179,30 +179,32 @@ const FIT_EPOCHS: usize = 5;
 macro_rules! w3_w4 {
     ($wants:expr, $threads:expr, $f:tt, $tag:literal) => {{
         let (wants, threads) = ($wants, $threads);
-        let name = format!(concat!("W3 784-128-10", $tag, ", batch 64, 60k epoch, {} thread(s)"), threads);
-        if wants(&name) {
+        // One epoch per `fit`, and (f32 only) an epoch of a longer fit.
+        let w3 = [
+            (1, format!(concat!("W3 784-128-10", $tag, ", batch 64, 60k epoch, {} thread(s)"), threads)),
+            (
+                FIT_EPOCHS,
+                format!(
+                    concat!("W3 784-128-10", $tag, ", batch 64, {}-epoch fit, {} thread(s)"),
+                    FIT_EPOCHS, threads
+                ),
+            ),
+        ];
+        let w3: Vec<_> = w3
+            .into_iter()
+            .filter(|(epochs, name)| (*epochs == 1 || $tag.is_empty()) && wants(name))
+            .collect();
+        if !w3.is_empty() {
             let (x, y) = synthetic::<$f>(60_000, 784, 10);
-            let mut net = network! {
-                input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he; dtype $f
-            };
-            let step = epoch_step_secs(60_000, 64, 1, |cfg| {
-                black_box(net.fit(x.view(), y.view(), cfg).unwrap());
-            });
-            report(&name, step, 64);
-        }
-        let name = format!(
-            concat!("W3 784-128-10", $tag, ", batch 64, {}-epoch fit, {} thread(s)"),
-            FIT_EPOCHS, threads
-        );
-        if $tag.is_empty() && wants(&name) {
-            let (x, y) = synthetic::<$f>(60_000, 784, 10);
-            let mut net = network! {
-                input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he; dtype $f
-            };
-            let step = epoch_step_secs(60_000, 64, FIT_EPOCHS, |cfg| {
-                black_box(net.fit(x.view(), y.view(), cfg).unwrap());
-            });
-            report(&name, step, 64);
+            for (epochs, name) in &w3 {
+                let mut net = network! {
+                    input 784 => dense 128 relu => dense 10 softmax; loss cross_entropy; init he; dtype $f
+                };
+                let step = epoch_step_secs(60_000, 64, *epochs, |cfg| {
+                    black_box(net.fit(x.view(), y.view(), cfg).unwrap());
+                });
+                report(name, step, 64);
+            }
         }
         let name = format!(concat!("W4 784-512-512-10", $tag, ", batch 256, {} thread(s)"), threads);
         if wants(&name) {
