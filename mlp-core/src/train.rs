@@ -401,6 +401,10 @@ where
         self.prepare_optimizer(&cfg.optimizer);
         // Data in standard layout is read as slices, looked up once.
         let flat = x.as_slice().zip(y.as_slice());
+        // Whether the batch buffers still hold the whole training set, in
+        // order: a full batch is never shuffled, so once gathered it stays
+        // until something else gathers (the validation loss does).
+        let mut holds_all = false;
 
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
@@ -411,11 +415,16 @@ where
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
             for idx in train_rows.chunks(batch) {
-                let idx = idx.iter().copied();
-                let rows = match flat {
-                    Some((xs, ys)) => self.gather_flat(xs, ys, idx),
-                    None => self.gather(x, y, idx),
+                let rows = if holds_all {
+                    n
+                } else {
+                    let idx = idx.iter().copied();
+                    match flat {
+                        Some((xs, ys)) => self.gather_flat(xs, ys, idx),
+                        None => self.gather(x, y, idx),
+                    }
                 };
+                holds_all = batch >= n;
                 let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
                     epoch: epoch + 1,
                     step: updates + 1,
@@ -432,8 +441,12 @@ where
                 Vec::new()
             };
             let penalty = self.penalty(cfg);
-            let val_loss =
-                (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
+            let val_loss = if val_rows.is_empty() {
+                None
+            } else {
+                holds_all = false;
+                Some(self.loss_over(vx, vy, &val_rows, batch) + penalty)
+            };
             let record = EpochRecord {
                 epoch: epoch + 1,
                 train_loss: loss_sum / n as f64,
@@ -837,6 +850,65 @@ mod tests {
         // Large layers keep the batch path (the blocked products sum in another order).
         const { assert!(!<Dense<64, 64, Relu> as Backward<f32>>::STACK) };
         const { assert!(<Dense<63, 64, Relu> as Backward<f32>>::STACK) };
+    }
+
+    /// A full batch is gathered once per `fit` and kept across epochs until
+    /// the validation loss gathers over it: three epochs in one call train
+    /// exactly as three calls of one epoch each (each gathers afresh), with
+    /// or without validation data in between, and with a validation split.
+    #[test]
+    fn a_full_batch_is_gathered_once_and_regathered_after_validation() {
+        let params = |net: &mut Network<_, _, _, f64>| {
+            let mut p = Vec::new();
+            net.copy_params(&mut p);
+            p.iter().map(|v: &f64| v.to_bits()).collect::<Vec<_>>()
+        };
+        let y: Vec<f64> = (0..7)
+            .flat_map(|r| (0..3).map(move |k| (r % 3 == k) as u8 as f64))
+            .collect();
+        let (xv, yv) = (data::<f64>(21, 0.3), y);
+        let x = ndarray::ArrayView2::from_shape((7, 3), &xv).unwrap();
+        let y = ndarray::ArrayView2::from_shape((7, 3), &yv).unwrap();
+        // Validation rows as many as the training rows, but other values,
+        // so training on them by mistake changes the weights.
+        let vxv = data::<f64>(21, 1.9);
+        let vx = ndarray::ArrayView2::from_shape((7, 3), &vxv).unwrap();
+        let cfg = TrainConfig::new()
+            .batch(Batch::Full)
+            .optimizer(Sgd::new(0.2).momentum(0.5));
+
+        let mut stepwise = dropout_net(5);
+        for _ in 0..3 {
+            stepwise.fit(x, y, &cfg.clone().epochs(1)).unwrap();
+        }
+        let mut at_once = dropout_net(5);
+        at_once.fit(x, y, &cfg.clone().epochs(3)).unwrap();
+        assert_eq!(params(&mut at_once), params(&mut stepwise));
+
+        let mut validated = dropout_net(5);
+        let h = validated
+            .fit_with(x, y, &cfg.clone().epochs(3), Some((vx, y)), |_| {
+                Control::Continue
+            })
+            .unwrap();
+        assert!(h.epochs.iter().all(|e| e.val_loss.is_some()));
+        assert_eq!(params(&mut validated), params(&mut stepwise));
+
+        // A validation split: the first 5 rows train, the last 2 validate.
+        let split = cfg.clone().validation_split(2.0 / 7.0);
+        let mut stepwise = dropout_net(6);
+        for _ in 0..3 {
+            stepwise
+                .fit(
+                    x.slice(ndarray::s![..5, ..]),
+                    y.slice(ndarray::s![..5, ..]),
+                    &split.clone().validation_split(0.0).epochs(1),
+                )
+                .unwrap();
+        }
+        let mut at_once = dropout_net(6);
+        at_once.fit(x, y, &split.clone().epochs(3)).unwrap();
+        assert_eq!(params(&mut at_once), params(&mut stepwise));
     }
 
     /// 3-9 tanh, dropout 0.3, 9-5 relu, 5-3 softmax with cross-entropy, in
