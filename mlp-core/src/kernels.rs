@@ -211,7 +211,13 @@ pub(crate) fn affine_one<F: Float, const IN: usize, const OUT: usize>(
 ) -> [F; OUT] {
     let w = matrix::<F, IN, OUT>(w);
     let b: &[F; OUT] = b.try_into().expect("b holds OUT values");
-    std::array::from_fn(|o| b[o] + dot(x, &w[o]))
+    // A loop, not `array::from_fn`, whose closure the compiler leaves as a
+    // call per output.
+    let mut a = [F::zero(); OUT];
+    for ((a, &b), w) in a.iter_mut().zip(b).zip(w) {
+        *a = b + dot(x, w);
+    }
+    a
 }
 
 /// [`grad_params`] for one sample, whose scale `1 / rows` is 1:

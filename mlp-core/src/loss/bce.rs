@@ -26,6 +26,7 @@ impl<F: Float> Loss<F> for Bce {
 }
 
 impl<F: Float> LossFor<F, Sigmoid> for Bce {
+    #[inline]
     fn total(&self, _act: &Sigmoid, a: &[F], _h: &[F], y: &[F], _width: usize) -> F {
         sum_terms(a, y, |a, y| {
             a.max(F::zero()) - a * y + (-a.abs()).vexp().vln1p()
