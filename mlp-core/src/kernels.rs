@@ -14,7 +14,7 @@
 //! at a time so each row of `W` is loaded once per four samples.
 
 use crate::Float;
-use crate::simd::wide_if;
+use crate::simd::has_avx2;
 
 /// `sum_k a[k] b[k]` with eight independent accumulators (so the compiler can
 /// vectorise it) and a fixed summation order.
@@ -82,11 +82,27 @@ pub(crate) fn affine<F: Float, const IN: usize, const OUT: usize>(
     a: &mut [F],
 ) {
     let wide = x.len() * OUT >= WIDE_MACS;
-    wide_if(
-        wide,
-        #[inline(always)]
-        || affine_loops::<F, IN, OUT>(x, w, b, a),
-    );
+    if wide && has_avx2() {
+        // SAFETY: the CPU has AVX2.
+        unsafe { affine_avx2::<F, IN, OUT>(x, w, b, a) }
+    } else {
+        affine_loops::<F, IN, OUT>(x, w, b, a)
+    }
+}
+
+/// [`affine_loops`] compiled with AVX2 (the loops in this function's own
+/// body, as `activation::map_avx2` explains).
+///
+/// # Safety
+/// On x86-64 the CPU must have AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn affine_avx2<F: Float, const IN: usize, const OUT: usize>(
+    x: &[F],
+    w: &[F],
+    b: &[F],
+    a: &mut [F],
+) {
+    affine_loops::<F, IN, OUT>(x, w, b, a)
 }
 
 #[inline(always)]
@@ -125,11 +141,28 @@ pub(crate) fn grad_params<F: Float, const IN: usize, const OUT: usize>(
     scale: F,
 ) {
     let wide = x.len() * OUT >= WIDE_MACS;
-    wide_if(
-        wide,
-        #[inline(always)]
-        || grad_params_loops::<F, IN, OUT>(delta, x, gw, gb, scale),
-    );
+    if wide && has_avx2() {
+        // SAFETY: the CPU has AVX2.
+        unsafe { grad_params_avx2::<F, IN, OUT>(delta, x, gw, gb, scale) }
+    } else {
+        grad_params_loops::<F, IN, OUT>(delta, x, gw, gb, scale)
+    }
+}
+
+/// [`grad_params_loops`] compiled with AVX2 (the loops in this function's own
+/// body, as `activation::map_avx2` explains).
+///
+/// # Safety
+/// On x86-64 the CPU must have AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn grad_params_avx2<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F],
+    x: &[F],
+    gw: &mut [F],
+    gb: &mut [F],
+    scale: F,
+) {
+    grad_params_loops::<F, IN, OUT>(delta, x, gw, gb, scale)
 }
 
 #[inline(always)]
@@ -180,11 +213,26 @@ pub(crate) fn grad_input<F: Float, const IN: usize, const OUT: usize>(
     gx: &mut [F],
 ) {
     let wide = gx.len() * OUT >= WIDE_MACS;
-    wide_if(
-        wide,
-        #[inline(always)]
-        || grad_input_loops::<F, IN, OUT>(delta, w, gx),
-    );
+    if wide && has_avx2() {
+        // SAFETY: the CPU has AVX2.
+        unsafe { grad_input_avx2::<F, IN, OUT>(delta, w, gx) }
+    } else {
+        grad_input_loops::<F, IN, OUT>(delta, w, gx)
+    }
+}
+
+/// [`grad_input_loops`] compiled with AVX2 (the loops in this function's own
+/// body, as `activation::map_avx2` explains).
+///
+/// # Safety
+/// On x86-64 the CPU must have AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn grad_input_avx2<F: Float, const IN: usize, const OUT: usize>(
+    delta: &[F],
+    w: &[F],
+    gx: &mut [F],
+) {
+    grad_input_loops::<F, IN, OUT>(delta, w, gx)
 }
 
 #[inline(always)]

@@ -15,6 +15,14 @@
 /// so the wider loop performs the same IEEE operations on the same values in
 /// the same order. Only what `f`'s body inlines is widened: calls it makes to
 /// functions that are not inlined run their baseline code.
+///
+/// A loop inside `f` may still come out scalar: the closure is optimised
+/// for the baseline before it is inlined here, and a long loop body (an
+/// `exp` per element) then stays one element at a time. The element-wise
+/// maps and the batch kernels therefore have their own functions compiled
+/// with AVX2, whose bodies hold the loops themselves (see
+/// `activation::map_avx2` and `kernels::affine_avx2`); this wrapper serves
+/// the short loops of the optimiser and of the data checks.
 #[inline(always)]
 pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
@@ -25,6 +33,20 @@ pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
         }
     }
     f()
+}
+
+/// Whether the CPU has AVX2 (x86-64; `false` elsewhere). The detection is
+/// cached by the standard library, so this is a load and a test.
+#[inline(always)]
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// [`wide`] when `worth` (a loop long enough to gain from the wider

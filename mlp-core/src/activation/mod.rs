@@ -184,11 +184,24 @@ elementwise_activation!(
 #[inline(always)]
 pub fn __map<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
     debug_assert_eq!(a.len(), out.len());
-    crate::simd::wide_if(
-        a.len() >= 64,
-        #[inline(always)]
-        || map_loops(a, out, f),
-    );
+    if a.len() >= 64 && crate::simd::has_avx2() {
+        // SAFETY: the CPU has AVX2.
+        unsafe { map_avx2(a, out, f) }
+    } else {
+        map_loops(a, out, f)
+    }
+}
+
+/// [`map_loops`] compiled with AVX2, for [`__map`]. The loops are in this
+/// function's own body: passed in a closure to `simd::wide` they are
+/// optimised for the baseline first, and the body of an `exp`-based
+/// activation then stays scalar (2.9x slower than the baseline for sigmoid).
+///
+/// # Safety
+/// On x86-64 the CPU must have AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn map_avx2<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
+    map_loops(a, out, f)
 }
 
 #[inline(always)]
@@ -217,11 +230,21 @@ fn map_loops<F: Copy>(a: &[F], out: &mut [F], f: impl Fn(F) -> F) {
 #[inline(always)]
 pub fn __map3<F: Copy>(a: &[F], b: &[F], c: &mut [F], f: impl Fn(F, F, F) -> F) {
     debug_assert!(a.len() == c.len() && b.len() == c.len());
-    crate::simd::wide_if(
-        a.len() >= 64,
-        #[inline(always)]
-        || map3_loops(a, b, c, f),
-    );
+    if a.len() >= 64 && crate::simd::has_avx2() {
+        // SAFETY: the CPU has AVX2.
+        unsafe { map3_avx2(a, b, c, f) }
+    } else {
+        map3_loops(a, b, c, f)
+    }
+}
+
+/// [`map3_loops`] compiled with AVX2, for [`__map3`] (see [`map_avx2`]).
+///
+/// # Safety
+/// On x86-64 the CPU must have AVX2.
+#[cfg_attr(target_arch = "x86_64", target_feature(enable = "avx2"))]
+unsafe fn map3_avx2<F: Copy>(a: &[F], b: &[F], c: &mut [F], f: impl Fn(F, F, F) -> F) {
+    map3_loops(a, b, c, f)
 }
 
 #[inline(always)]
