@@ -2,11 +2,12 @@
 //!
 //! The crate is compiled for the baseline of its target (SSE2 on x86-64), so
 //! a loop the compiler vectorises works on four `f32` at a time. On a CPU
-//! with AVX2, [`wide`] runs the same loop compiled for eight. The matrix
-//! kernels of `gemm.rs` choose their own instructions; this serves the
-//! element-wise loops around them (the optimiser step, the finiteness checks,
-//! the products of small layers). [`prefetch`] is the one other
-//! CPU-specific hint the engine uses.
+//! with AVX2, the same loop runs compiled for eight: through [`wide`] for
+//! the optimiser step and the finiteness checks, and through functions of
+//! their own for the element-wise activations and the products of small
+//! layers (see [`wide`] for why). The matrix kernels of `gemm.rs` choose
+//! their own instructions. [`has_avx2`] tells whether the CPU has it, and
+//! [`prefetch`] is the one other CPU-specific hint the engine uses.
 
 /// Runs `f` compiled with AVX2 when the CPU has it (x86-64), else as is.
 ///
