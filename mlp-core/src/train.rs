@@ -401,10 +401,6 @@ where
         self.prepare_optimizer(&cfg.optimizer);
         // Data in standard layout is read as slices, looked up once.
         let flat = x.as_slice().zip(y.as_slice());
-        // Whether the batch buffers still hold the whole training set, in
-        // order: a full batch is never shuffled, so once gathered it stays
-        // until something else gathers (the validation loss does).
-        let mut holds_all = false;
 
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
@@ -414,8 +410,12 @@ where
             let mut loss_sum = 0.0;
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
+            // A full batch is never shuffled, so the rows gathered in the
+            // first epoch stay in the batch buffers, unless the validation
+            // loss gathers its own rows into them.
+            let gathered = epoch > 0 && batch >= n && val_rows.is_empty();
             for idx in train_rows.chunks(batch) {
-                let rows = if holds_all {
+                let rows = if gathered {
                     n
                 } else {
                     let idx = idx.iter().copied();
@@ -424,7 +424,6 @@ where
                         None => self.gather(x, y, idx),
                     }
                 };
-                holds_all = batch >= n;
                 let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
                     epoch: epoch + 1,
                     step: updates + 1,
@@ -441,12 +440,8 @@ where
                 Vec::new()
             };
             let penalty = self.penalty(cfg);
-            let val_loss = if val_rows.is_empty() {
-                None
-            } else {
-                holds_all = false;
-                Some(self.loss_over(vx, vy, &val_rows, batch) + penalty)
-            };
+            let val_loss =
+                (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
             let record = EpochRecord {
                 epoch: epoch + 1,
                 train_loss: loss_sum / n as f64,
