@@ -13,14 +13,14 @@ impl<F: Float> Elementwise<F> for Mish {
     const NAME: &'static str = "mish";
     #[inline(always)]
     fn phi(&self, x: F) -> F {
-        x * softplus(x).tanh()
+        x * softplus(x).vtanh()
     }
 }
 
 impl<F: Float> ElementwiseDerivative<F> for Mish {
     #[inline(always)]
     fn dphi(&self, x: F, _fx: F) -> F {
-        let t = softplus(x).tanh();
+        let t = softplus(x).vtanh();
         t + x * logistic(x) * (F::one() - t * t)
     }
 }

@@ -143,7 +143,13 @@ macro_rules! elementwise_activation {
             const NAME: &'static str = <$t as $crate::Elementwise<F>>::NAME;
             #[inline]
             fn forward(&self, a: &[F], h: &mut [F], _width: usize) {
-                $crate::activation::__map(a, h, |a| $crate::Elementwise::<F>::phi(self, a));
+                // Inlined into the vector loop even when `phi` is long (mish).
+                $crate::activation::__map(
+                    a,
+                    h,
+                    #[inline(always)]
+                    |a| $crate::Elementwise::<F>::phi(self, a),
+                );
             }
             fn describe(&self) -> ::std::string::String {
                 $crate::Elementwise::<F>::describe(self)
@@ -159,9 +165,13 @@ macro_rules! elementwise_activation {
         impl<F: $crate::Float> $crate::Derivative<F> for $t {
             #[inline]
             fn backward_in_place(&self, a: &[F], h: &[F], delta: &mut [F], _width: usize) {
-                $crate::activation::__map3(a, h, delta, |a, h, g| {
-                    $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g
-                });
+                $crate::activation::__map3(
+                    a,
+                    h,
+                    delta,
+                    #[inline(always)]
+                    |a, h, g| $crate::ElementwiseDerivative::<F>::dphi(self, a, h) * g,
+                );
             }
         }
     )+};

@@ -12,7 +12,7 @@ impl<F: Float> Elementwise<F> for Tanh {
     const NAME: &'static str = "tanh";
     #[inline(always)]
     fn phi(&self, x: F) -> F {
-        x.tanh()
+        x.vtanh()
     }
     fn saturated(&self, _x: F, fx: F) -> bool {
         fx.abs() > c(0.99)
