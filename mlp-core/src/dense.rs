@@ -1,6 +1,7 @@
 //! The fully connected layer `h' = phi(W h + b)` and its backward pass.
 
 use crate::activation::{Activation, Derivative};
+use crate::buffer::Buffer;
 use crate::init::Init;
 use crate::kernels;
 use crate::layer::{
@@ -26,19 +27,19 @@ use std::fmt;
 pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     /// `W` row-major (`OUT x IN`), then `b`: one contiguous block, so the
     /// optimiser walks each layer's parameters in one loop.
-    params: Vec<F>,
+    params: Buffer<F>,
     act: A,
     /// `dL/dW` then `dL/db` of the last backward pass, laid out as `params`.
-    grads: Vec<F>,
+    grads: Buffer<F>,
     /// Optimiser state, laid out as `params`.
     moments: Moments<F>,
     /// Pre-activations of the last forward pass, `rows x OUT` (capacity may be larger).
-    a: Vec<F>,
+    a: Buffer<F>,
     /// Outputs of the last forward pass.
-    h: Vec<F>,
+    h: Buffer<F>,
     /// Errors of the last backward pass. The layer above writes `dL/dh` here
     /// first; backward turns it into `delta` in place.
-    delta: Vec<F>,
+    delta: Buffer<F>,
     /// Packed panels of the right-hand operand, for the fast products.
     pack: crate::gemm::Packs<F>,
 }
@@ -99,13 +100,13 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         let () = Self::VALID;
         debug_assert_eq!(params.len(), Self::WEIGHTS + OUT);
         Dense {
-            grads: vec![F::zero(); params.len()],
-            params,
+            grads: Buffer::zeros(params.len()),
+            params: Buffer::from_slice(&params),
             act,
             moments: Default::default(),
-            a: Vec::new(),
-            h: Vec::new(),
-            delta: Vec::new(),
+            a: Buffer::new(),
+            h: Buffer::new(),
+            delta: Buffer::new(),
             pack: Default::default(),
         }
     }
@@ -374,7 +375,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for Dense<IN, OUT, A, F> {
     fn clone(&self) -> Self {
-        let mut copy = Self::from_params(self.params.clone(), self.act);
+        let mut copy = Self::from_params(self.params.to_vec(), self.act);
         copy.moments = self.moments.clone();
         copy
     }

@@ -1,5 +1,6 @@
 //! Inverted dropout (Srivastava et al. 2014), active only while training.
 
+use crate::buffer::Buffer;
 use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass, ensure_len};
 use crate::{Error, Float, Result};
 use rand::RngExt;
@@ -13,10 +14,10 @@ use rand::RngExt;
 #[derive(Debug, Clone)]
 pub struct Dropout<const N: usize, F: Float = f32> {
     p: f64,
-    mask: Vec<F>,
-    h: Vec<F>,
+    mask: Buffer<F>,
+    h: Buffer<F>,
     /// `dL/dh` of the last backward pass, written by the layer above.
-    grad_h: Vec<F>,
+    grad_h: Buffer<F>,
     /// Whether the last forward pass was a training pass.
     active: bool,
 }
@@ -34,9 +35,9 @@ impl<const N: usize, F: Float> Dropout<N, F> {
         }
         Ok(Dropout {
             p,
-            mask: Vec::new(),
-            h: Vec::new(),
-            grad_h: Vec::new(),
+            mask: Buffer::new(),
+            h: Buffer::new(),
+            grad_h: Buffer::new(),
             active: false,
         })
     }

@@ -416,8 +416,6 @@ impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Param
 /// Grows `buf` to at least `len` elements (never shrinks, so steady-state
 /// training reuses it).
 #[inline]
-pub(crate) fn ensure_len<F: Float>(buf: &mut Vec<F>, len: usize) {
-    if buf.len() < len {
-        buf.resize(len, F::zero());
-    }
+pub(crate) fn ensure_len<F: Float>(buf: &mut crate::buffer::Buffer<F>, len: usize) {
+    buf.ensure_len(len);
 }

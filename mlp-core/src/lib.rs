@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+mod buffer;
 pub mod data;
 mod dense;
 mod dropout;

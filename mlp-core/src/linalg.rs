@@ -1,6 +1,6 @@
 //! The engine's matrix product, for users and for the benchmarks' roofline.
 
-use crate::gemm::{Gemm, gemm};
+use crate::gemm::{Gemm, Isa, gemm};
 use crate::{Error, Float, Result};
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -44,4 +44,16 @@ pub fn matmul<F: Float>(
         &mut Default::default(),
     );
     Ok(())
+}
+
+/// The matrix kernel the large products run on: `"avx512"` (an 8 x 32 `f32`
+/// register tile, on x86-64 CPUs with AVX-512F), `"avx2"` (6 x 16, AVX2 and
+/// FMA) or `"portable"` (plain Rust). The widest the CPU supports is chosen
+/// at the first product; the environment variable `MLP_MAX_ISA` (`avx2` or
+/// `portable`), read then, caps it, as `OPENBLAS_CORETYPE` does for
+/// OpenBLAS, to compare kernels on one machine. The AVX-512 and AVX2
+/// kernels give the same bits; the portable one rounds each multiply and
+/// add separately.
+pub fn kernel() -> &'static str {
+    Isa::current().name()
 }

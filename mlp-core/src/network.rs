@@ -1,5 +1,6 @@
 //! A network: a hidden stack, an output layer and the loss that pairs with it.
 
+use crate::buffer::Buffer;
 use crate::dense::{check_finite, check_shape};
 use crate::layer::{
     LayerView, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width, ensure_len,
@@ -35,9 +36,9 @@ pub struct Network<H, O, L, F: Float = f32> {
     /// Optimiser steps taken so far (Adam's `t`).
     pub(crate) steps: u64,
     /// Reused buffers: a gathered batch of inputs and targets, and `dL/dh` at the output.
-    pub(crate) xb: Vec<F>,
-    pub(crate) yb: Vec<F>,
-    pub(crate) grad_h: Vec<F>,
+    pub(crate) xb: Buffer<F>,
+    pub(crate) yb: Buffer<F>,
+    pub(crate) grad_h: Buffer<F>,
 }
 
 impl<H, O, L, F> Network<H, O, L, F>
@@ -58,9 +59,9 @@ where
             loss,
             rng,
             steps: 0,
-            xb: Vec::new(),
-            yb: Vec::new(),
-            grad_h: Vec::new(),
+            xb: Buffer::new(),
+            yb: Buffer::new(),
+            grad_h: Buffer::new(),
         }
     }
 
@@ -350,9 +351,9 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
             loss: self.loss.clone(),
             rng: self.rng.clone(),
             steps: self.steps,
-            xb: Vec::new(),
-            yb: Vec::new(),
-            grad_h: Vec::new(),
+            xb: Buffer::new(),
+            yb: Buffer::new(),
+            grad_h: Buffer::new(),
         }
     }
 }

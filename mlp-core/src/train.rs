@@ -801,8 +801,8 @@ mod tests {
         for r in 0..rows {
             let (mut one, mut batch) = (net.clone(), net.clone());
             for n in [&mut one, &mut batch] {
-                n.xb = x[r * ni..(r + 1) * ni].to_vec();
-                n.yb = y[r * no..(r + 1) * no].to_vec();
+                n.xb = crate::buffer::Buffer::from_slice(&x[r * ni..(r + 1) * ni]);
+                n.yb = crate::buffer::Buffer::from_slice(&y[r * no..(r + 1) * no]);
             }
             let (l1, lb) = (one.backprop_one(), batch.backprop(1, true));
             assert_eq!(state(&mut one, l1), state(&mut batch, lb), "sample {r}");

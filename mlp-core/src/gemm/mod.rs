@@ -3,23 +3,31 @@
 //! Everything is `C (m x n) = A (m x k) . B (k x n)`, optionally added to C:
 //! `A` is read through strides (element `(i, p)` at `a[i * rsa + p * csa]`),
 //! so the transposed `delta` of the weight gradient needs no copy, and `B`
-//! and `C` are row-major. The inner kernel keeps a 6 x 16 tile of `C` in
+//! and `C` are row-major. The inner kernel keeps an `MR x NR` tile of `C` in
 //! registers and streams through `k`, broadcasting one element of `A` and
-//! loading one row segment of `B` per step; written as plain Rust over arrays
-//! so the compiler vectorises it. On x86-64 a second copy is compiled with
-//! AVX2 and FMA enabled and chosen at run time.
+//! loading one row segment of `B` per step. Three kernels share the blocking
+//! and differ only in the tile and the instructions ([`Isa`]): a portable
+//! one in plain Rust that the compiler vectorises, and on x86-64 an AVX2 +
+//! FMA one (6 x 16 in `f32`) and an AVX-512 one (8 x 32), chosen at run time.
+//!
+//! Every kernel computes each element of `C` the same way: for each step of
+//! `k` ([`KC`] deep) a fresh accumulator takes the products in order of `k`,
+//! then is added to `C`. The AVX2 and AVX-512 kernels both fuse each
+//! multiply-add (one rounding), so they give the same bits, and the results
+//! do not depend on which of the two the CPU has (tested).
 //!
 //! `kernels.rs` keeps the plain loops as the reference; a test checks that
-//! both agree.
+//! all agree.
 
 use crate::Float;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
-const MR: usize = 6;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 /// Operands of one product (see the module docs).
 #[derive(Clone, Copy)]
-pub(crate) struct Gemm<'a, F> {
+pub struct Gemm<'a, F> {
     pub m: usize,
     pub n: usize,
     pub k: usize,
@@ -38,18 +46,84 @@ pub(crate) struct Gemm<'a, F> {
 /// Scratch for two packed panels: one for the calling thread and one for the
 /// pool's worker. Grows once; steady-state products allocate nothing.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Packs<F>([Vec<F>; 2]);
+pub(crate) struct Packs<F: Float>([crate::buffer::Buffer<F>; 2]);
 
 /// Products with at least this many multiply-adds may be split over two threads.
 const PARALLEL_MIN: usize = 1 << 20;
 
 /// Depth of one block of `k`: a packed `KC x NR` panel of `B` (16 KiB in
-/// `f32`) stays in L1 while every row tile of `A` streams past it.
+/// `f32` for the AVX2 tile, 32 KiB for the AVX-512 one) stays in L1 while
+/// every row tile of `A` streams past it. Every kernel uses the same depth,
+/// so every kernel rounds the same way.
 const KC: usize = 256;
 
+/// The instruction sets the kernels are written for, narrowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Isa {
+    /// Plain Rust, vectorised by the compiler for the build's target.
+    Portable = 1,
+    /// x86-64 AVX2 + FMA: a 6 x 16 `f32` tile (6 x 8 in `f64`).
+    Avx2 = 2,
+    /// x86-64 AVX-512F: an 8 x 32 `f32` tile (8 x 16 in `f64`).
+    Avx512 = 3,
+}
+
+/// The kernel in use, as an [`Isa`] discriminant; 0 until first asked.
+static ISA: AtomicU8 = AtomicU8::new(0);
+
+impl Isa {
+    /// The widest kernel this CPU runs, unless the environment variable
+    /// `MLP_MAX_ISA` (`portable`, `avx2` or `avx512`, read once) caps it, as
+    /// OpenBLAS's `OPENBLAS_CORETYPE` and oneDNN's `ONEDNN_MAX_CPU_ISA` do:
+    /// for comparing kernels on one machine. Results do not change with it,
+    /// except on `portable`, which rounds every product separately.
+    pub(crate) fn current() -> Isa {
+        match ISA.load(Ordering::Relaxed) {
+            1 => Isa::Portable,
+            2 => Isa::Avx2,
+            3 => Isa::Avx512,
+            _ => {
+                let cap = match std::env::var("MLP_MAX_ISA").as_deref() {
+                    Ok("portable") => Isa::Portable,
+                    Ok("avx2") => Isa::Avx2,
+                    _ => Isa::Avx512,
+                };
+                let isa = Isa::detected().min(cap);
+                ISA.store(isa as u8, Ordering::Relaxed);
+                isa
+            }
+        }
+    }
+
+    /// The widest kernel the CPU supports.
+    pub(crate) fn detected() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                return if has!("avx512f") {
+                    Isa::Avx512
+                } else {
+                    Isa::Avx2
+                };
+            }
+        }
+        Isa::Portable
+    }
+
+    /// The name `MLP_MAX_ISA` takes for this kernel.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+        }
+    }
+}
+
 /// `C = A B` (or `C += A B` when `accumulate`), with `C` row-major, row stride
-/// `ldc`. `pack` is scratch space for one packed panel of `B`; it grows to
-/// `KC * NR` once and is reused, so steady-state calls allocate nothing.
+/// `ldc`. `packs` is scratch space for packed panels of `B`; it grows to
+/// `KC * MAX_NR` once and is reused, so steady-state calls allocate nothing.
 ///
 /// # Panics
 /// If an operand is too short for the given shape and strides.
@@ -89,18 +163,19 @@ pub(crate) fn gemm<F: Float>(
         assert!(b.len() >= b_needed, "B too short");
     }
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
+    let isa = Isa::current();
     let [pack0, pack1] = &mut packs.0;
-    crate::layer::ensure_len(pack0, KC * F::NR);
+    crate::layer::ensure_len(pack0, KC * F::MAX_NR);
     if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN {
-        let next = AtomicUsize::new(0);
-        crate::layer::ensure_len(pack1, KC * F::NR);
-        // Both threads claim blocks of C from `next` until none are left, so
-        // a thread that runs slower (its operands in the other core's cache,
-        // say) simply does fewer. Blocks never overlap, and each is computed
-        // by one thread in the same order, so the bits do not depend on the
-        // thread count.
+        let next = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        crate::layer::ensure_len(pack1, KC * F::MAX_NR);
+        // The caller takes the first half of the blocks of C and the worker
+        // the second, then each helps with what is left of the other's (see
+        // `Share`). Blocks never overlap, and each is computed by one thread
+        // in the same order, so the bits do not depend on the thread count.
         let helper = Helper {
             g,
+            isa,
             c: SendPtr(c.as_mut_ptr()),
             ldc,
             accumulate,
@@ -109,15 +184,19 @@ pub(crate) fn gemm<F: Float>(
             next: &next,
         };
         let c_ptr = helper.c;
+        let share = Share {
+            side: 0,
+            next: &next,
+        };
         crate::pool::join(
             // SAFETY: bounds checked above; blocks are claimed by one thread each.
-            || unsafe { dispatch(g, c_ptr.0, ldc, accumulate, pack0, Some(&next)) },
+            || unsafe { F::blocked(isa, g, c_ptr.0, ldc, accumulate, pack0, Some(share)) },
             &|| helper.run(),
         );
         return;
     }
     // SAFETY: bounds checked above.
-    unsafe { dispatch(g, c.as_mut_ptr(), ldc, accumulate, pack0, None) };
+    unsafe { F::blocked(isa, g, c.as_mut_ptr(), ldc, accumulate, pack0, None) };
 }
 
 /// A raw pointer that may cross to the worker thread.
@@ -128,17 +207,18 @@ unsafe impl<F> Send for SendPtr<F> {}
 // SAFETY: as above.
 unsafe impl<F> Sync for SendPtr<F> {}
 
-/// The pool worker's share of a product: it claims blocks of `C` from `next`
-/// as the calling thread does, and packs into its own panel `pack`; `join`
-/// keeps everything alive until it is done.
+/// The pool worker's share of a product: it claims blocks of `C` as the
+/// calling thread does (see [`Share`]), and packs into its own panel `pack`;
+/// `join` keeps everything alive until it is done.
 struct Helper<'a, F> {
     g: Gemm<'a, F>,
+    isa: Isa,
     c: SendPtr<F>,
     ldc: usize,
     accumulate: bool,
     pack: SendPtr<F>,
     pack_len: usize,
-    next: &'a AtomicUsize,
+    next: &'a [AtomicUsize; 2],
 }
 
 // SAFETY: see the struct's docs; `Gemm` holds shared slices of `F: Sync`.
@@ -151,76 +231,176 @@ impl<F: Float> Helper<'_, F> {
         // SAFETY: bounds were checked for the whole product; each block of C
         // is claimed by exactly one thread.
         unsafe {
-            dispatch(
+            F::blocked(
+                self.isa,
                 self.g,
                 self.c.0,
                 self.ldc,
                 self.accumulate,
                 pack,
-                Some(self.next),
+                Some(Share {
+                    side: 1,
+                    next: self.next,
+                }),
             )
         };
     }
 }
 
-/// Chooses the AVX2 + FMA kernels when the CPU has them.
-///
-/// # Safety
-/// `c` must address an `m x n` block with row stride `ldc` that no other
-/// thread writes, and the operands must satisfy the bounds checked in [`gemm`].
-unsafe fn dispatch<F: Float>(
-    g: Gemm<'_, F>,
-    c: *mut F,
-    ldc: usize,
-    accumulate: bool,
-    pack: &mut [F],
-    next: Option<&AtomicUsize>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features; bounds are the caller's promise.
-            unsafe { blocked::<F, true>(g, c, ldc, accumulate, pack, next) };
-            return;
-        }
-    }
-    // SAFETY: the caller's promise.
-    unsafe { blocked::<F, false>(g, c, ldc, accumulate, pack, next) };
-}
-
 /// Most rows of a packed block of `A`: its `MC x KC` elements (the size of
 /// the stack buffer they are packed into) stay in L2 while every packed
-/// panel of `B` passes over them.
+/// panel of `B` passes over them. A multiple of every kernel's `MR`.
 const MC: usize = 96;
+
+/// A register tile of `MR x NR` elements of `C` and the code that computes
+/// it: one per instruction set and float type.
+pub trait Micro<F: Float> {
+    /// Rows of the register tile.
+    const MR: usize;
+    /// Columns of the register tile (and of a packed panel of `B`).
+    const NR: usize;
+
+    /// Computes one tile (see [`Tile`]).
+    ///
+    /// # Safety
+    /// `panel` holds `kc x NR` elements, `A` holds rows `0..rows` and columns
+    /// `0..kc` at its strides, `C` holds `rows x width` at row stride `ldc`,
+    /// and the CPU supports the kernel's instructions.
+    unsafe fn tile(panel: *const F, t: &Tile<F>);
+
+    /// Packs a full panel of `B`: `kc` rows of `NR` elements, `ld` apart.
+    ///
+    /// # Safety
+    /// `b` addresses `kc` rows of `NR` elements at stride `ld`, `pack` holds
+    /// `kc x NR`, and the CPU supports the kernel's instructions.
+    unsafe fn pack_rows(b: *const F, ld: usize, kc: usize, pack: &mut [F]) {
+        // SAFETY: the caller's promise.
+        unsafe { copy_rows(b, ld, kc, Self::NR, pack) }
+    }
+
+    /// Packs a full panel of a transposed `B`: `NR` rows of `kc` elements,
+    /// `ld` apart, become `kc` rows of `NR` in `pack`.
+    ///
+    /// # Safety
+    /// `b` addresses `NR` rows of `kc` elements at stride `ld`, `pack` holds
+    /// `kc x NR`, and the CPU supports the kernel's instructions.
+    unsafe fn pack_transposed(b: *const F, ld: usize, kc: usize, pack: &mut [F]) {
+        // SAFETY: the caller's promise.
+        unsafe { transpose_into(b, ld, kc, Self::NR, Self::NR, pack) }
+    }
+}
+
+/// The kernels of each float type, chosen by instruction set.
+pub trait Kernel: Copy + 'static {
+    /// The widest `NR` of this type's kernels: a packed panel holds
+    /// `KC x MAX_NR` elements.
+    #[doc(hidden)]
+    const MAX_NR: usize;
+
+    /// [`blocked`] with this type's kernel for `isa`.
+    ///
+    /// # Safety
+    /// As for [`blocked`], and the CPU supports `isa`.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn blocked(
+        isa: Isa,
+        g: Gemm<'_, Self>,
+        c: *mut Self,
+        ldc: usize,
+        accumulate: bool,
+        pack: &mut [Self],
+        share: Option<Share<'_>>,
+    );
+}
+
+/// The portable kernel: a 6-row tile in plain Rust.
+pub struct Portable;
+
+impl Micro<f32> for Portable {
+    const MR: usize = 6;
+    const NR: usize = 16;
+    #[inline(always)]
+    unsafe fn tile(panel: *const f32, t: &Tile<f32>) {
+        // SAFETY: the caller's promise.
+        unsafe { tile_generic::<f32, 6, 16>(panel, t) }
+    }
+}
+
+impl Micro<f64> for Portable {
+    const MR: usize = 6;
+    const NR: usize = 8;
+    #[inline(always)]
+    unsafe fn tile(panel: *const f64, t: &Tile<f64>) {
+        // SAFETY: the caller's promise.
+        unsafe { tile_generic::<f64, 6, 8>(panel, t) }
+    }
+}
+
+/// Implements [`Kernel`] for a float type: one arm per instruction set.
+macro_rules! kernel_for {
+    ($f:ty, max_nr: $max_nr:literal) => {
+        impl Kernel for $f {
+            const MAX_NR: usize = $max_nr;
+            #[inline]
+            unsafe fn blocked(
+                isa: Isa,
+                g: Gemm<'_, Self>,
+                c: *mut Self,
+                ldc: usize,
+                accumulate: bool,
+                pack: &mut [Self],
+                share: Option<Share<'_>>,
+            ) {
+                // SAFETY (each arm): the caller's promise, the CPU's support included.
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => unsafe {
+                        blocked::<$f, x86::Avx512>(g, c, ldc, accumulate, pack, share)
+                    },
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => unsafe {
+                        blocked::<$f, x86::Avx2>(g, c, ldc, accumulate, pack, share)
+                    },
+                    _ => unsafe { blocked::<$f, Portable>(g, c, ldc, accumulate, pack, share) },
+                }
+            }
+        }
+    };
+}
+
+kernel_for!(f32, max_nr: 32);
+kernel_for!(f64, max_nr: 16);
 
 /// The blocked product. `C` is cut into even row blocks (at most 258 rows
 /// when `A` is read in place, `MC` when it is packed) and column panels of
 /// `NR`, and `k` into steps of `KC`. One step of one block packs the
 /// block's part of `A` when `A` is packed (into L2), then for each
 /// panel packs a `KC x NR` panel of `B` (into L1) and multiplies every
-/// `MR`-row tile of the block by it. Alone (`next` is `None`), the steps of
+/// `MR`-row tile of the block by it. Alone (`share` is `None`), the steps of
 /// `k` are outermost, so each part of `A` stays in L2 while every panel
 /// passes over it. Shared, the threads claim units of one row block by a run
-/// of panels from `next` and take each through all of `k`. Either way every
-/// element of `C` sees the steps of `k` in order, so the bits are the same.
+/// of panels (see [`Share`]) and take each through all of `k`. Either way
+/// every element of `C` sees the steps of `k` in order, so the bits are the
+/// same.
 ///
 /// # Safety
 /// The operands must hold every index the shape and strides imply (checked
-/// by [`gemm`]), `pack` must hold `KC * F::NR` elements, and the blocks
-/// claimed from `next` must be written by no other thread.
-unsafe fn blocked<F: Float, const SIMD: bool>(
+/// by [`gemm`]), `pack` must hold `KC * M::NR` elements, the other thread
+/// sharing the product (if any) must hold the other side of the same
+/// `share`, and the CPU must support `M`'s instructions.
+unsafe fn blocked<F: Float, M: Micro<F>>(
     g: Gemm<'_, F>,
     c: *mut F,
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
-    next: Option<&AtomicUsize>,
+    share: Option<Share<'_>>,
 ) {
     let Gemm { m, n, k, csa, .. } = g;
     if k == 0 {
         // Only one thread clears C.
-        if !accumulate && next.is_none_or(|n| n.fetch_add(1, Ordering::Relaxed) == 0) {
+        if !accumulate && share.is_none_or(|s| s.side == 0) {
             for i in 0..m {
                 // SAFETY: row i < m of C, n <= ldc columns.
                 unsafe { std::slice::from_raw_parts_mut(c.add(i * ldc), n) }.fill(F::zero());
@@ -231,11 +411,11 @@ unsafe fn blocked<F: Float, const SIMD: bool>(
     if csa != 1 {
         // SAFETY: the caller's promise; the scratch holds MC x KC.
         with_a_scratch(|apack| unsafe {
-            blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, Some(apack))
+            blocks::<F, M>(g, c, ldc, accumulate, pack, share, Some(apack))
         });
     } else {
         // SAFETY: the caller's promise.
-        unsafe { blocks::<F, SIMD>(g, c, ldc, accumulate, pack, next, None) };
+        unsafe { blocks::<F, M>(g, c, ldc, accumulate, pack, share, None) };
     }
 }
 
@@ -258,13 +438,13 @@ fn with_a_scratch<F: Float>(f: impl FnOnce(*mut F)) {
 /// # Safety
 /// As for [`blocked`].
 #[inline(always)]
-unsafe fn blocks<F: Float, const SIMD: bool>(
+unsafe fn blocks<F: Float, M: Micro<F>>(
     g: Gemm<'_, F>,
     c: *mut F,
     ldc: usize,
     accumulate: bool,
     pack: &mut [F],
-    next: Option<&AtomicUsize>,
+    share: Option<Share<'_>>,
     apack: Option<*mut F>,
 ) {
     let Gemm {
@@ -279,13 +459,13 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
         b_trans,
         scale,
     } = g;
-    let nr = F::NR;
+    let (mr, nr) = (M::MR, M::NR);
     let panels = n.div_ceil(nr);
     // A is cut into even row blocks (whole tiles) of at most MC rows when
     // packed, and 258 when read in place, so each panel of B is packed once
     // per block and step of k (258 x KC of A still fits in L2).
     let most = if apack.is_some() { MC } else { 258 };
-    let mc_max = m.div_ceil(m.div_ceil(most)).div_ceil(MR) * MR;
+    let mc_max = m.div_ceil(m.div_ceil(most)).div_ceil(mr) * mr;
     let row_blocks = m.div_ceil(mc_max);
     // One step of k for one row block and a run of its column panels: pack
     // the block's part of A once (if packing), then for each panel pack the
@@ -297,7 +477,7 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
         if let Some(apack) = apack {
             // SAFETY: rows i0..i0 + mc <= m and columns k0..k0 + kc <= k
             // lie within A; apack holds MC x KC >= mc x kc.
-            unsafe { pack_a(a.as_ptr(), rsa, csa, i0, mc, k0, kc, apack) };
+            unsafe { pack_a(a.as_ptr(), rsa, csa, i0, mc, k0, kc, mr, apack) };
         }
         // The first step of k writes C (or adds to it when accumulating); later steps add.
         let add = accumulate || k0 > 0;
@@ -305,11 +485,11 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
             let j0 = jp * nr;
             let width = nr.min(n - j0);
             // SAFETY: the panel lies within B (rows k0..k0+kc, columns j0..j0+width).
-            unsafe { pack_panel::<F, SIMD>(b, ldb, b_trans, k0, kc, j0, width, nr, pack) };
-            for (t, i) in (i0..i0 + mc).step_by(MR).enumerate() {
+            unsafe { pack_panel::<F, M>(b, ldb, b_trans, k0, kc, j0, width, pack) };
+            for (t, i) in (i0..i0 + mc).step_by(mr).enumerate() {
                 // Tile t of the packed block, or row i, column k0 of A in place.
                 let (ta, trsa, tcsa) = match apack {
-                    Some(p) => (p.wrapping_add(t * MR * kc).cast_const(), 1, MR),
+                    Some(p) => (p.wrapping_add(t * mr * kc).cast_const(), 1, mr),
                     None => (a.as_ptr().wrapping_add(i * rsa + k0 * csa), rsa, csa),
                 };
                 let tile = Tile {
@@ -320,7 +500,7 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
                     // SAFETY: row i < m, column j0 < n of C.
                     c: unsafe { c.add(i * ldc + j0) },
                     ldc,
-                    rows: MR.min(m - i),
+                    rows: mr.min(m - i),
                     width,
                     add,
                     // The last step of k finishes C.
@@ -328,11 +508,11 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
                 };
                 // SAFETY: the tile lies within A (or its packed copy) and C
                 // (checked by `gemm`), and the panel holds kc rows of NR.
-                unsafe { F::tile::<SIMD>(pack.as_ptr(), &tile) };
+                unsafe { M::tile(pack.as_ptr(), &tile) };
             }
         }
     };
-    let Some(next) = next else {
+    let Some(share) = share else {
         // Alone: k outermost, so each block's part of A stays in L2 while
         // every panel of B passes over it.
         for k0 in (0..k).step_by(KC) {
@@ -342,26 +522,61 @@ unsafe fn blocks<F: Float, const SIMD: bool>(
         }
         return;
     };
-    // Shared: the threads claim units of one row block by a run of its
-    // panels, about eight units in all, and take each through all of k.
+    // Shared: units of one row block by a run of its panels, about eight in
+    // all, each taken through all of k; this thread's half first.
     let run_len = panels.div_ceil(8usize.div_ceil(row_blocks).min(panels));
     let runs = panels.div_ceil(run_len);
-    loop {
-        let unit = next.fetch_add(1, Ordering::Relaxed);
-        if unit >= row_blocks * runs {
-            return;
-        }
+    share.claim(row_blocks * runs, |unit| {
         let (ib, jr) = (unit / runs, unit % runs);
         let panel_run = jr * run_len..panels.min((jr + 1) * run_len);
         for k0 in (0..k).step_by(KC) {
             step(ib, panel_run.clone(), k0);
         }
+    });
+}
+
+/// One thread's part in a product shared by two: `side` 0 is the caller,
+/// 1 the worker. The units of work (blocks of `C`) are cut in two halves of
+/// consecutive units; each thread claims the units of its own half in order
+/// from that half's counter in `next`, then claims what is left of the
+/// other half from its counter, so a thread that falls behind (its core
+/// busy with the host's other work, say) is helped rather than waited for.
+///
+/// The halves keep each thread on the same blocks at every step: the first
+/// half of a layer's neurons (columns of the forward product, rows of the
+/// weight gradient) on the caller, the second on the worker, as the
+/// optimiser's step and the batch gather split their work. A layer's
+/// weights, gradients and activations then stay in the cache of the core
+/// that uses them, instead of moving between cores at every product, as
+/// they did when both threads claimed units from one counter (about 7%
+/// slower on W3 on two threads, interleaved medians; see benches/README).
+#[derive(Clone, Copy)]
+pub struct Share<'a> {
+    side: usize,
+    next: &'a [AtomicUsize; 2],
+}
+
+impl Share<'_> {
+    /// Runs `f` on every unit in `0..units` this thread claims.
+    #[inline(always)]
+    fn claim(self, units: usize, mut f: impl FnMut(usize)) {
+        let half = units.div_ceil(2);
+        for side in [self.side, 1 - self.side] {
+            let (start, end) = if side == 0 { (0, half) } else { (half, units) };
+            loop {
+                let unit = start + self.next[side].fetch_add(1, Ordering::Relaxed);
+                if unit >= end {
+                    break;
+                }
+                f(unit);
+            }
+        }
     }
 }
 
 /// Copies rows `i0..i0 + mc`, columns `k0..k0 + kc` of `A` into `out` as
-/// tiles of `MR` rows, each `kc x MR` (column `p` of the tile's rows at
-/// `p * MR`), the order the kernel reads them in. Rows past the last real
+/// tiles of `mr` rows, each `kc x mr` (column `p` of the tile's rows at
+/// `p * mr`), the order the kernel reads them in. Rows past the last real
 /// one of a short tile are left unwritten: the kernel never reads them.
 ///
 /// # Safety
@@ -376,19 +591,36 @@ unsafe fn pack_a<F: Float>(
     mc: usize,
     k0: usize,
     kc: usize,
+    mr: usize,
     out: *mut F,
 ) {
-    for (t, i) in (i0..i0 + mc).step_by(MR).enumerate() {
-        let rows = MR.min(i0 + mc - i);
-        // SAFETY: tile t of at most MC / MR holds kc x MR.
-        let dst = unsafe { out.add(t * MR * kc) };
-        if rsa == 1 && rows == MR {
-            // A transposed (delta^T): each column of the tile is MR adjacent elements.
+    /// Moves one column of a full tile of a transposed `A`: `MR` adjacent elements.
+    ///
+    /// # Safety
+    /// `src` holds and `dst` has room for `MR` elements.
+    #[inline(always)]
+    unsafe fn column<F: Copy, const MR: usize>(src: *const F, dst: *mut F) {
+        // SAFETY: the caller's promise.
+        unsafe {
+            dst.cast::<[F; MR]>()
+                .write_unaligned(src.cast::<[F; MR]>().read_unaligned())
+        }
+    }
+    for (t, i) in (i0..i0 + mc).step_by(mr).enumerate() {
+        let rows = mr.min(i0 + mc - i);
+        // SAFETY: tile t of at most MC / mr holds kc x mr.
+        let dst = unsafe { out.add(t * mr * kc) };
+        if rsa == 1 && rows == mr {
+            // A transposed (delta^T): each column of the tile is mr adjacent elements.
             for p in 0..kc {
-                // SAFETY: rows i..i + MR of column k0 + p lie within A.
+                // SAFETY: rows i..i + mr of column k0 + p lie within A.
                 unsafe {
-                    let v = a.add(i + (k0 + p) * csa).cast::<[F; MR]>().read_unaligned();
-                    dst.add(p * MR).cast::<[F; MR]>().write_unaligned(v);
+                    let (src, dst) = (a.add(i + (k0 + p) * csa), dst.add(p * mr));
+                    match mr {
+                        6 => column::<F, 6>(src, dst),
+                        8 => column::<F, 8>(src, dst),
+                        _ => std::ptr::copy_nonoverlapping(src, dst, mr),
+                    }
                 }
             }
         } else {
@@ -397,22 +629,23 @@ unsafe fn pack_a<F: Float>(
                 let src = unsafe { a.add((i + r) * rsa + k0 * csa) };
                 for p in 0..kc {
                     // SAFETY: as above; p < kc.
-                    unsafe { *dst.add(p * MR + r) = *src.add(p * csa) };
+                    unsafe { *dst.add(p * mr + r) = *src.add(p * csa) };
                 }
             }
         }
     }
 }
 
-/// Copies `B[k0..k0+kc, j0..j0+width]` into `pack` as `kc` rows of `nr`,
+/// Copies `B[k0..k0+kc, j0..j0+width]` into `pack` as `kc` rows of `M::NR`,
 /// padding columns past `width` with zeros (a transposed `B` is transposed
 /// here, inside the small panel).
 ///
 /// # Safety
-/// The block must lie within `b` for the given layout.
+/// The block must lie within `b` for the given layout, and the CPU must
+/// support `M`'s instructions.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn pack_panel<F: Float, const SIMD: bool>(
+unsafe fn pack_panel<F: Float, M: Micro<F>>(
     b: &[F],
     ldb: usize,
     b_trans: bool,
@@ -420,15 +653,15 @@ unsafe fn pack_panel<F: Float, const SIMD: bool>(
     kc: usize,
     j0: usize,
     width: usize,
-    nr: usize,
     pack: &mut [F],
 ) {
+    let nr = M::NR;
     let bp = b.as_ptr();
     let pack = &mut pack[..kc * nr];
     if b_trans {
         if width == nr {
             // SAFETY: the panel's nr columns of B each hold kc elements from k0.
-            unsafe { F::pack_transposed::<SIMD>(bp.add(j0 * ldb + k0), ldb, kc, pack) };
+            unsafe { M::pack_transposed(bp.add(j0 * ldb + k0), ldb, kc, pack) };
             return;
         }
         pack.fill(F::zero());
@@ -436,7 +669,7 @@ unsafe fn pack_panel<F: Float, const SIMD: bool>(
         unsafe { transpose_into(bp.add(j0 * ldb + k0), ldb, kc, width, nr, pack) };
     } else if width == nr {
         // SAFETY: rows k0..k0 + kc of B hold columns j0..j0 + nr.
-        unsafe { F::pack_rows(bp.add(k0 * ldb + j0), ldb, kc, pack) };
+        unsafe { M::pack_rows(bp.add(k0 * ldb + j0), ldb, kc, pack) };
     } else {
         for (p, dst) in pack.chunks_exact_mut(nr).enumerate() {
             // SAFETY: row k0 + p < k, columns j0..j0 + width <= n.
@@ -460,107 +693,6 @@ pub struct Tile<F> {
     width: usize,
     add: bool,
     scale: Option<F>,
-}
-
-/// The register tile each float type uses, with its inner kernels.
-///
-/// `f32` holds a 6 x 16 tile of `C` (twelve 8-lane registers), `f64` a 6 x 8
-/// tile (twelve 4-lane registers): the shape of BLIS's Haswell kernels.
-pub trait Kernel: Copy + 'static {
-    /// Columns of the register tile (and of a packed panel of `B`).
-    #[doc(hidden)]
-    const NR: usize;
-
-    /// Computes one tile (see [`Tile`]); `SIMD` selects the AVX2 + FMA kernel.
-    ///
-    /// # Safety
-    /// `panel` holds `kc x NR` elements, `A` holds rows `0..rows` and columns
-    /// `0..kc` at its strides, `C` holds `rows x width` at row stride `ldc`,
-    /// and `SIMD` is only set when the CPU has AVX2 and FMA.
-    #[doc(hidden)]
-    unsafe fn tile<const SIMD: bool>(panel: *const Self, t: &Tile<Self>);
-
-    /// Packs a full panel of `B`: `kc` rows of `NR` elements, `ld` apart.
-    ///
-    /// # Safety
-    /// `b` addresses `kc` rows of `NR` elements at stride `ld`, and `pack`
-    /// holds `kc x NR`.
-    #[doc(hidden)]
-    unsafe fn pack_rows(b: *const Self, ld: usize, kc: usize, pack: &mut [Self]);
-
-    /// Packs a full panel of a transposed `B`: `NR` rows of `kc` elements,
-    /// `ld` apart, become `kc` rows of `NR` in `pack`.
-    ///
-    /// # Safety
-    /// `b` addresses `NR` rows of `kc` elements at stride `ld`, `pack` holds
-    /// `kc x NR`, and `SIMD` is only set when the CPU has AVX2 and FMA.
-    #[doc(hidden)]
-    #[inline(always)]
-    unsafe fn pack_transposed<const SIMD: bool>(
-        b: *const Self,
-        ld: usize,
-        kc: usize,
-        pack: &mut [Self],
-    ) {
-        // SAFETY: the caller's promise.
-        unsafe { transpose_into(b, ld, kc, Self::NR, Self::NR, pack) }
-    }
-}
-
-impl Kernel for f32 {
-    const NR: usize = 16;
-    #[inline(always)]
-    unsafe fn pack_rows(b: *const Self, ld: usize, kc: usize, pack: &mut [Self]) {
-        // SAFETY: the caller's promise.
-        unsafe { copy_rows::<f32, 16>(b, ld, kc, pack) }
-    }
-    #[inline(always)]
-    unsafe fn tile<const SIMD: bool>(panel: *const Self, t: &Tile<Self>) {
-        #[cfg(target_arch = "x86_64")]
-        if SIMD {
-            // SAFETY: the caller's promise, including the CPU features.
-            unsafe { x86::tile_f32(panel, t) };
-            return;
-        }
-        // SAFETY: the caller's promise.
-        unsafe { tile_generic::<f32, 16>(panel, t) }
-    }
-    #[inline(always)]
-    unsafe fn pack_transposed<const SIMD: bool>(
-        b: *const Self,
-        ld: usize,
-        kc: usize,
-        pack: &mut [Self],
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if SIMD {
-            // SAFETY: the caller's promise, including the CPU features.
-            unsafe { x86::pack_transposed_f32(b, ld, kc, pack) };
-            return;
-        }
-        // SAFETY: the caller's promise.
-        unsafe { transpose_into(b, ld, kc, 16, 16, pack) }
-    }
-}
-
-impl Kernel for f64 {
-    const NR: usize = 8;
-    #[inline(always)]
-    unsafe fn pack_rows(b: *const Self, ld: usize, kc: usize, pack: &mut [Self]) {
-        // SAFETY: the caller's promise.
-        unsafe { copy_rows::<f64, 8>(b, ld, kc, pack) }
-    }
-    #[inline(always)]
-    unsafe fn tile<const SIMD: bool>(panel: *const Self, t: &Tile<Self>) {
-        #[cfg(target_arch = "x86_64")]
-        if SIMD {
-            // SAFETY: the caller's promise, including the CPU features.
-            unsafe { x86::tile_f64(panel, t) };
-            return;
-        }
-        // SAFETY: the caller's promise.
-        unsafe { tile_generic::<f64, 8>(panel, t) }
-    }
 }
 
 /// Writes `width` rows of `kc` elements, `ld` apart, into `pack` as the
@@ -587,24 +719,43 @@ unsafe fn transpose_into<F: Copy>(
     }
 }
 
-/// Copies `kc` rows of `NR` elements, `ld` apart, into `pack` back to back;
-/// fixed-size copies, so no call to `memcpy` per row.
+/// Copies `kc` rows of `nr` elements, `ld` apart, into `pack` back to back;
+/// fixed-size copies for the kernels' widths, so no call to `memcpy` per row.
 ///
 /// # Safety
-/// As for [`Kernel::pack_rows`].
+/// As for [`Micro::pack_rows`].
 #[inline(always)]
-unsafe fn copy_rows<F: Copy, const NR: usize>(b: *const F, ld: usize, kc: usize, pack: &mut [F]) {
-    for (p, dst) in pack[..kc * NR].chunks_exact_mut(NR).enumerate() {
-        let dst: &mut [F; NR] = dst.try_into().expect("NR wide");
-        // SAFETY: row p < kc holds NR elements.
-        *dst = unsafe { b.add(p * ld).cast::<[F; NR]>().read_unaligned() };
+unsafe fn copy_rows<F: Copy>(b: *const F, ld: usize, kc: usize, nr: usize, pack: &mut [F]) {
+    /// The rows at one fixed width.
+    ///
+    /// # Safety
+    /// As for [`copy_rows`] with `nr = NR`.
+    #[inline(always)]
+    unsafe fn rows<F: Copy, const NR: usize>(b: *const F, ld: usize, kc: usize, pack: &mut [F]) {
+        for (p, dst) in pack[..kc * NR].chunks_exact_mut(NR).enumerate() {
+            let dst: &mut [F; NR] = dst.try_into().expect("NR wide");
+            // SAFETY: row p < kc holds NR elements.
+            *dst = unsafe { b.add(p * ld).cast::<[F; NR]>().read_unaligned() };
+        }
+    }
+    // SAFETY (each arm): the caller's promise.
+    match nr {
+        8 => unsafe { rows::<F, 8>(b, ld, kc, pack) },
+        16 => unsafe { rows::<F, 16>(b, ld, kc, pack) },
+        32 => unsafe { rows::<F, 32>(b, ld, kc, pack) },
+        _ => {
+            for (p, dst) in pack[..kc * nr].chunks_exact_mut(nr).enumerate() {
+                // SAFETY: row p < kc holds nr elements.
+                dst.copy_from_slice(unsafe { std::slice::from_raw_parts(b.add(p * ld), nr) });
+            }
+        }
     }
 }
 
 /// Row pointers of a tile's `A`, with rows past `rows` aliased to the last
 /// real row: they compute values that are never stored.
 #[inline(always)]
-fn a_rows<F>(t: &Tile<F>) -> [*const F; MR] {
+fn a_rows<F, const MR: usize>(t: &Tile<F>) -> [*const F; MR] {
     std::array::from_fn(|r| t.a.wrapping_add(r.min(t.rows - 1) * t.rsa))
 }
 
@@ -612,9 +763,9 @@ fn a_rows<F>(t: &Tile<F>) -> [*const F; MR] {
 /// of `NR` elements.
 ///
 /// # Safety
-/// As for [`Kernel::tile`].
+/// As for [`Micro::tile`].
 #[inline(always)]
-unsafe fn store<F: Float, const NR: usize>(acc: &[[F; NR]; MR], t: &Tile<F>) {
+unsafe fn store<F: Float, const MR: usize, const NR: usize>(acc: &[[F; NR]; MR], t: &Tile<F>) {
     for (r, acc) in acc.iter().enumerate().take(t.rows) {
         // SAFETY: row r < rows of the tile, `width` columns.
         let crow = unsafe { std::slice::from_raw_parts_mut(t.c.add(r * t.ldc), t.width) };
@@ -632,10 +783,10 @@ unsafe fn store<F: Float, const NR: usize>(acc: &[[F; NR]; MR], t: &Tile<F>) {
 /// The portable kernel: plain Rust over arrays, which the compiler vectorises.
 ///
 /// # Safety
-/// As for [`Kernel::tile`].
+/// As for [`Micro::tile`].
 #[inline(always)]
-unsafe fn tile_generic<F: Float, const NR: usize>(panel: *const F, t: &Tile<F>) {
-    let rows = a_rows(t);
+unsafe fn tile_generic<F: Float, const MR: usize, const NR: usize>(panel: *const F, t: &Tile<F>) {
+    let rows = a_rows::<F, MR>(t);
     let mut acc = [[F::zero(); NR]; MR];
     for p in 0..t.kc {
         // SAFETY: p < kc rows of NR in the panel.
@@ -650,179 +801,6 @@ unsafe fn tile_generic<F: Float, const NR: usize>(panel: *const F, t: &Tile<F>) 
     }
     // SAFETY: the caller's promise.
     unsafe { store(&acc, t) }
-}
-
-/// The AVX2 + FMA kernels, written with intrinsics so the twelve accumulators
-/// stay in registers.
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::{MR, Tile, a_rows, store};
-    use std::arch::x86_64::*;
-
-    /// Asks for the tile's rows of `C` (first and last element of each) to
-    /// be brought into L1 while the products run, so adding to them at the
-    /// end does not wait on L2 or L3.
-    #[inline(always)]
-    fn prefetch_c<F>(t: &Tile<F>) {
-        for r in 0..t.rows {
-            let row = t.c.wrapping_add(r * t.ldc);
-            crate::simd::prefetch(row);
-            crate::simd::prefetch(row.wrapping_add(t.width - 1));
-        }
-    }
-
-    /// The 6 x 16 `f32` tile.
-    ///
-    /// # Safety
-    /// As for [`super::Kernel::tile`] with `SIMD` set.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn tile_f32(panel: *const f32, t: &Tile<f32>) {
-        let rows = a_rows(t);
-        prefetch_c(t);
-        let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-        let mut b = panel;
-        let mut off = 0;
-        for _ in 0..t.kc {
-            // SAFETY: the panel holds kc rows of 16; `off` is column p of A.
-            unsafe {
-                let b0 = _mm256_loadu_ps(b);
-                let b1 = _mm256_loadu_ps(b.add(8));
-                for (acc, row) in acc.iter_mut().zip(rows) {
-                    let av = _mm256_broadcast_ss(&*row.add(off));
-                    acc[0] = _mm256_fmadd_ps(av, b0, acc[0]);
-                    acc[1] = _mm256_fmadd_ps(av, b1, acc[1]);
-                }
-                b = b.add(16);
-            }
-            off += t.csa;
-        }
-        if t.rows == MR && t.width == 16 {
-            for (r, acc) in acc.iter().enumerate() {
-                // SAFETY: a full tile: row r, 16 columns of C.
-                unsafe {
-                    let c = t.c.add(r * t.ldc);
-                    let (mut c0, mut c1) = (acc[0], acc[1]);
-                    if t.add {
-                        c0 = _mm256_add_ps(c0, _mm256_loadu_ps(c));
-                        c1 = _mm256_add_ps(c1, _mm256_loadu_ps(c.add(8)));
-                    }
-                    if let Some(s) = t.scale {
-                        c0 = _mm256_mul_ps(c0, _mm256_set1_ps(s));
-                        c1 = _mm256_mul_ps(c1, _mm256_set1_ps(s));
-                    }
-                    _mm256_storeu_ps(c, c0);
-                    _mm256_storeu_ps(c.add(8), c1);
-                }
-            }
-        } else {
-            let mut out = [[0.0f32; 16]; MR];
-            for (out, acc) in out.iter_mut().zip(&acc) {
-                // SAFETY: `out` rows hold 16 floats.
-                unsafe {
-                    _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
-                    _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[1]);
-                }
-            }
-            // SAFETY: the caller's promise.
-            unsafe { store(&out, t) }
-        }
-    }
-
-    /// Packs 16 rows of `kc` floats (`ld` apart) as `kc` rows of 16, by 8 x 8
-    /// register transposes; a tail of `kc % 8` is copied element by element.
-    ///
-    /// # Safety
-    /// As for [`super::Kernel::pack_transposed`] with `SIMD` set.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn pack_transposed_f32(
-        b: *const f32,
-        ld: usize,
-        kc: usize,
-        pack: &mut [f32],
-    ) {
-        assert!(pack.len() >= kc * 16);
-        let out = pack.as_mut_ptr();
-        let body = kc / 8 * 8;
-        for half in 0..2 {
-            for p in (0..body).step_by(8) {
-                // SAFETY: rows 8 * half .. 8 * half + 8 < 16 hold kc > p + 7
-                // elements; the stores land in rows p..p + 8 of the pack.
-                unsafe {
-                    let row = |r: usize| _mm256_loadu_ps(b.add((8 * half + r) * ld + p));
-                    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3));
-                    let (r4, r5, r6, r7) = (row(4), row(5), row(6), row(7));
-                    let t0 = _mm256_unpacklo_ps(r0, r1);
-                    let t1 = _mm256_unpackhi_ps(r0, r1);
-                    let t2 = _mm256_unpacklo_ps(r2, r3);
-                    let t3 = _mm256_unpackhi_ps(r2, r3);
-                    let t4 = _mm256_unpacklo_ps(r4, r5);
-                    let t5 = _mm256_unpackhi_ps(r4, r5);
-                    let t6 = _mm256_unpacklo_ps(r6, r7);
-                    let t7 = _mm256_unpackhi_ps(r6, r7);
-                    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-                    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-                    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-                    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-                    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-                    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-                    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-                    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-                    let dst = |q: usize| out.add((p + q) * 16 + 8 * half);
-                    _mm256_storeu_ps(dst(0), _mm256_permute2f128_ps::<0x20>(u0, u4));
-                    _mm256_storeu_ps(dst(1), _mm256_permute2f128_ps::<0x20>(u1, u5));
-                    _mm256_storeu_ps(dst(2), _mm256_permute2f128_ps::<0x20>(u2, u6));
-                    _mm256_storeu_ps(dst(3), _mm256_permute2f128_ps::<0x20>(u3, u7));
-                    _mm256_storeu_ps(dst(4), _mm256_permute2f128_ps::<0x31>(u0, u4));
-                    _mm256_storeu_ps(dst(5), _mm256_permute2f128_ps::<0x31>(u1, u5));
-                    _mm256_storeu_ps(dst(6), _mm256_permute2f128_ps::<0x31>(u2, u6));
-                    _mm256_storeu_ps(dst(7), _mm256_permute2f128_ps::<0x31>(u3, u7));
-                }
-            }
-        }
-        for jj in 0..16 {
-            for p in body..kc {
-                // SAFETY: row jj < 16 holds kc elements; the pack holds kc x 16.
-                unsafe { *out.add(p * 16 + jj) = *b.add(jj * ld + p) };
-            }
-        }
-    }
-
-    /// The 6 x 8 `f64` tile.
-    ///
-    /// # Safety
-    /// As for [`super::Kernel::tile`] with `SIMD` set.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn tile_f64(panel: *const f64, t: &Tile<f64>) {
-        let rows = a_rows(t);
-        prefetch_c(t);
-        let mut acc = [[_mm256_setzero_pd(); 2]; MR];
-        let mut b = panel;
-        let mut off = 0;
-        for _ in 0..t.kc {
-            // SAFETY: the panel holds kc rows of 8; `off` is column p of A.
-            unsafe {
-                let b0 = _mm256_loadu_pd(b);
-                let b1 = _mm256_loadu_pd(b.add(4));
-                for (acc, row) in acc.iter_mut().zip(rows) {
-                    let av = _mm256_broadcast_sd(&*row.add(off));
-                    acc[0] = _mm256_fmadd_pd(av, b0, acc[0]);
-                    acc[1] = _mm256_fmadd_pd(av, b1, acc[1]);
-                }
-                b = b.add(8);
-            }
-            off += t.csa;
-        }
-        let mut out = [[0.0f64; 8]; MR];
-        for (out, acc) in out.iter_mut().zip(&acc) {
-            // SAFETY: `out` rows hold 8 doubles.
-            unsafe {
-                _mm256_storeu_pd(out.as_mut_ptr(), acc[0]);
-                _mm256_storeu_pd(out.as_mut_ptr().add(4), acc[1]);
-            }
-        }
-        // SAFETY: the caller's promise.
-        unsafe { store(&out, t) }
-    }
 }
 
 #[cfg(test)]
@@ -871,6 +849,136 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Runs one product alone on the kernel for `isa` (which the CPU must
+    /// run), into `c` of `m x n`.
+    fn run_on<F: Float>(isa: Isa, g: Gemm<'_, F>, c: &mut [F], accumulate: bool) {
+        assert!(isa <= Isa::detected() && c.len() == g.m * g.n);
+        let mut pack = vec![F::zero(); KC * F::MAX_NR];
+        // SAFETY: `c` is m x n with row stride n, the operands match the
+        // shape, and the CPU runs `isa` (asserted).
+        unsafe { F::blocked(isa, g, c.as_mut_ptr(), g.n, accumulate, &mut pack, None) };
+    }
+
+    /// Every kernel this CPU runs, narrowest first.
+    fn kernels() -> Vec<Isa> {
+        [Isa::Portable, Isa::Avx2, Isa::Avx512]
+            .into_iter()
+            .filter(|&isa| isa <= Isa::detected())
+            .collect()
+    }
+
+    /// One float type through every kernel the CPU runs: each matches the
+    /// definition (plain, accumulating, scaled), and the fused kernels
+    /// (AVX2 and AVX-512) give the same bits as each other.
+    fn kernels_agree<F: Float>(tolerance: f64) {
+        // Short tiles for both tile heights (6 and 8) and all panel widths
+        // (8, 16, 32), a tail of k % 8, several steps of k, several packed
+        // row blocks, and the products of W3 (64 x 784 -> 128 forward,
+        // 128 x 64 -> 784 weight gradient).
+        let shapes = [
+            (1, 1, 1),
+            (7, 33, 300),
+            (9, 31, 5),
+            (17, 47, 513),
+            (13, 40, 257),
+            (200, 17, 30),
+            (64, 128, 784),
+            (128, 784, 64),
+        ];
+        for (m, n, k) in shapes {
+            let a: Vec<F> = (0..m * k)
+                .map(|i| F::from_f64((i as f64 * 0.37).sin()))
+                .collect();
+            let b: Vec<F> = (0..k * n)
+                .map(|i| F::from_f64((i as f64 * 0.11).cos()))
+                .collect();
+            let at: Vec<F> = (0..k * m).map(|t| a[(t % m) * k + t / m]).collect();
+            let bt: Vec<F> = (0..n * k).map(|t| b[(t % k) * n + t / k]).collect();
+            let plain = Gemm {
+                m,
+                n,
+                k,
+                a: &a,
+                rsa: k,
+                csa: 1,
+                b: &b,
+                ldb: n,
+                b_trans: false,
+                scale: None,
+            };
+            let layouts = [
+                plain,
+                Gemm {
+                    a: &at,
+                    rsa: 1,
+                    csa: m,
+                    scale: Some(F::from_f64(0.25)),
+                    ..plain
+                },
+                Gemm {
+                    b: &bt,
+                    ldb: k,
+                    b_trans: true,
+                    ..plain
+                },
+            ];
+            for g in layouts {
+                let want: Vec<f64> = (0..m * n)
+                    .map(|ij| {
+                        let (i, j) = (ij / n, ij % n);
+                        let dot: f64 = (0..k)
+                            .map(|p| (a[i * k + p].as_f64()) * b[p * n + j].as_f64())
+                            .sum();
+                        dot * g.scale.map_or(1.0, F::as_f64)
+                    })
+                    .collect();
+                let mut fused: Option<(Isa, Vec<F>)> = None;
+                for isa in kernels() {
+                    let mut c = vec![F::from_f64(7.0); m * n];
+                    run_on(isa, g, &mut c, false);
+                    let mut twice = c.clone();
+                    run_on(isa, g, &mut twice, true);
+                    for (ij, &w) in want.iter().enumerate() {
+                        let err = (c[ij].as_f64() - w).abs();
+                        assert!(
+                            err < tolerance * (1.0 + w.abs()),
+                            "{isa:?} {m}x{n}x{k} at {ij}"
+                        );
+                        let sum = if g.scale.is_some() {
+                            // Scaled: (c + ab) s, with c = ab s.
+                            w * (1.0 + g.scale.map_or(1.0, F::as_f64))
+                        } else {
+                            2.0 * w
+                        };
+                        let err = (twice[ij].as_f64() - sum).abs();
+                        assert!(
+                            err < 2.0 * tolerance * (1.0 + sum.abs()),
+                            "{isa:?} += {m}x{n}x{k}"
+                        );
+                    }
+                    if isa == Isa::Portable {
+                        continue;
+                    }
+                    match &fused {
+                        None => fused = Some((isa, c)),
+                        Some((first, bits)) => assert!(
+                            bits.iter()
+                                .zip(&c)
+                                .all(|(p, q)| p.as_f64().to_bits() == q.as_f64().to_bits()),
+                            "{first:?} and {isa:?} differ on {m}x{n}x{k}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_kernel_matches_the_definition_and_the_fused_ones_agree_bit_for_bit() {
+        kernels_agree::<f32>(1e-4);
+        kernels_agree::<f64>(1e-12);
     }
 
     /// `C = A B` straight from the definition.
@@ -1136,9 +1244,20 @@ mod thread_tests {
             };
             let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
             let mut packs = Packs::default();
-            crate::layer::ensure_len(&mut packs.0[0], KC * f32::NR);
-            // SAFETY: `one` is m x n with row stride n; the operands match the shape.
-            unsafe { dispatch(g, one.as_mut_ptr(), n, false, &mut packs.0[0], None) };
+            crate::layer::ensure_len(&mut packs.0[0], KC * f32::MAX_NR);
+            // SAFETY: `one` is m x n with row stride n; the operands match the
+            // shape; the CPU runs the current kernel.
+            unsafe {
+                f32::blocked(
+                    Isa::current(),
+                    g,
+                    one.as_mut_ptr(),
+                    n,
+                    false,
+                    &mut packs.0[0],
+                    None,
+                )
+            };
             crate::set_num_threads(2);
             gemm(g, &mut two, n, false, &mut packs);
             crate::set_num_threads(1);
