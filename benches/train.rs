@@ -263,6 +263,8 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    // The matrix kernel the large products (W3, W4, sgemm) run on.
+    println!("matrix kernel: {}", mlp::linalg::kernel());
 
     baselines(&wants);
     if wants("W1") || wants("W2") {
@@ -499,13 +501,16 @@ mod plain {
     }
 }
 
-/// The machine's single-thread FMA peak, measured now: twelve independent
-/// chains of 8-lane fused multiply-adds (two FMA units, four-cycle latency).
+/// The machine's single-thread FMA peaks, measured now: twelve independent
+/// chains of fused multiply-adds (two FMA units, four-cycle latency), 8
+/// lanes wide with AVX2 and, where the CPU has it, 16 lanes with AVX-512F
+/// (the width of the engine's matrix kernel there).
 #[cfg(target_arch = "x86_64")]
-fn fma_peak_gflops() -> Option<f64> {
+fn fma_peaks_gflops() -> Vec<(&'static str, f64)> {
+    use std::arch::is_x86_feature_detected as has;
+    use std::arch::x86_64::*;
     #[target_feature(enable = "avx2,fma")]
-    fn chains(iters: usize) -> f32 {
-        use std::arch::x86_64::*;
+    fn chains256(iters: usize) -> f32 {
         let mut acc = [_mm256_set1_ps(0.0); 12];
         let (x, y) = (_mm256_set1_ps(0.999), _mm256_set1_ps(0.001));
         for _ in 0..iters {
@@ -522,21 +527,43 @@ fn fma_peak_gflops() -> Option<f64> {
         unsafe { _mm256_storeu_ps(out.as_mut_ptr(), s) };
         out.iter().sum()
     }
-    if !(std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"))
-    {
-        return None;
+    #[target_feature(enable = "avx512f")]
+    fn chains512(iters: usize) -> f32 {
+        let mut acc = [_mm512_set1_ps(0.0); 12];
+        let (x, y) = (_mm512_set1_ps(0.999), _mm512_set1_ps(0.001));
+        for _ in 0..iters {
+            for a in acc.iter_mut() {
+                *a = _mm512_fmadd_ps(*a, x, y);
+            }
+        }
+        let mut s = _mm512_setzero_ps();
+        for a in acc {
+            s = _mm512_add_ps(s, a);
+        }
+        _mm512_reduce_add_ps(s)
     }
     let iters = 10_000_000;
-    // SAFETY: the CPU has AVX2 and FMA (checked above).
-    let secs = median_secs(5, 1, || {
-        black_box(unsafe { chains(black_box(iters)) });
-    });
-    Some(12.0 * 16.0 * iters as f64 / secs / 1e9)
+    let mut peaks = Vec::new();
+    if has!("avx2") && has!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA (checked above).
+        let secs = median_secs(5, 1, || {
+            black_box(unsafe { chains256(black_box(iters)) });
+        });
+        peaks.push(("AVX2", 12.0 * 16.0 * iters as f64 / secs / 1e9));
+    }
+    if has!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked above).
+        let secs = median_secs(5, 1, || {
+            black_box(unsafe { chains512(black_box(iters)) });
+        });
+        peaks.push(("AVX-512", 12.0 * 32.0 * iters as f64 / secs / 1e9));
+    }
+    peaks
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn fma_peak_gflops() -> Option<f64> {
-    None
+fn fma_peaks_gflops() -> Vec<(&'static str, f64)> {
+    Vec::new()
 }
 
 /// Seconds per step of one shuffled epoch of the plain loop (relu, softmax,
@@ -627,10 +654,10 @@ fn baselines(wants: &dyn Fn(&str) -> bool) {
         let name = "plain ndarray sgemm 1024^3 (matrixmultiply), 1 thread";
         println!("{name:<52} {gflops:>12.2} GFLOP/s ({:.1} ms)", secs * 1e3);
     }
-    if wants("peak")
-        && let Some(g) = fma_peak_gflops()
-    {
-        let name = "machine FMA peak (AVX2, 1 thread)";
-        println!("{name:<52} {g:>12.2} GFLOP/s");
+    if wants("peak") {
+        for (isa, g) in fma_peaks_gflops() {
+            let name = format!("machine FMA peak ({isa}, 1 thread)");
+            println!("{name:<52} {g:>12.2} GFLOP/s");
+        }
     }
 }
