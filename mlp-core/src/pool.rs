@@ -41,10 +41,18 @@ const DONE: u8 = 2;
 /// enough to cover the gap between the products of one training step.
 const SPINS: u32 = 1 << 16;
 
+/// What the caller hands the worker under the lock.
+struct Slot {
+    job: Option<Job>,
+    sleeping: bool,
+}
+
 struct Worker {
     /// `IDLE` -> `POSTED` (by `join`) -> `DONE` (by the worker) -> `IDLE` (by `join`).
     state: AtomicU8,
-    job: Mutex<Option<Job>>,
+    /// The posted job, and whether the worker sleeps on `wake` (so only
+    /// then does posting pay for a wake-up call into the kernel).
+    slot: Mutex<Slot>,
     wake: Condvar,
 }
 
@@ -53,7 +61,10 @@ fn worker() -> &'static Worker {
     WORKER.get_or_init(|| {
         let w: &'static Worker = Box::leak(Box::new(Worker {
             state: AtomicU8::new(IDLE),
-            job: Mutex::new(None),
+            slot: Mutex::new(Slot {
+                job: None,
+                sleeping: false,
+            }),
             wake: Condvar::new(),
         }));
         std::thread::Builder::new()
@@ -73,13 +84,15 @@ fn run_worker(w: &'static Worker) -> ! {
                 spins += 1;
                 std::hint::spin_loop();
             } else {
-                let guard = w.job.lock().unwrap_or_else(|e| e.into_inner());
+                let mut slot = w.slot.lock().unwrap_or_else(|e| e.into_inner());
                 if w.state.load(Ordering::Acquire) != POSTED {
-                    drop(w.wake.wait(guard).unwrap_or_else(|e| e.into_inner()));
+                    slot.sleeping = true;
+                    slot = w.wake.wait(slot).unwrap_or_else(|e| e.into_inner());
+                    slot.sleeping = false;
                 }
             }
         }
-        let job = w.job.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let job = w.slot.lock().unwrap_or_else(|e| e.into_inner()).job.take();
         if let Some(job) = job {
             // SAFETY: `join` keeps the closure alive until the state is `DONE`.
             unsafe { (*job.0)() };
@@ -110,10 +123,14 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
         std::mem::transmute::<*const (dyn Fn() + Sync + '_), *const (dyn Fn() + Sync + 'static)>(b)
     });
     {
-        let mut slot = w.job.lock().unwrap_or_else(|e| e.into_inner());
-        *slot = Some(job);
+        let mut slot = w.slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.job = Some(job);
         w.state.store(POSTED, Ordering::Release);
-        w.wake.notify_one();
+        // A spinning worker sees the state change; only a sleeping one
+        // needs the (system-call) wake-up.
+        if slot.sleeping {
+            w.wake.notify_one();
+        }
     }
     let _wait = Wait(w);
     a();
