@@ -55,6 +55,7 @@ impl<F: Float> Buffer<F> {
     }
 
     /// A copy of `values`.
+    #[cfg(test)]
     pub(crate) fn from_slice(values: &[F]) -> Self {
         let mut buf = Self::zeros(values.len());
         buf.copy_from_slice(values);

@@ -40,8 +40,6 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     /// Errors of the last backward pass. The layer above writes `dL/dh` here
     /// first; backward turns it into `delta` in place.
     delta: Buffer<F>,
-    /// Packed panels of the right-hand operand, for the fast products.
-    pack: crate::gemm::Packs<F>,
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
@@ -76,9 +74,10 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     /// A layer with weights drawn by `init` from `rng` and zero biases.
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
         // W row by row, then zero biases: drawn straight into the block.
-        let mut params = Vec::with_capacity(Self::WEIGHTS + OUT);
-        params.extend((0..Self::WEIGHTS).map(|_| init.sample::<F, R>(IN, OUT, rng)));
-        params.resize(Self::WEIGHTS + OUT, F::zero());
+        let mut params = Buffer::zeros(Self::WEIGHTS + OUT);
+        for w in &mut params[..Self::WEIGHTS] {
+            *w = init.sample::<F, R>(IN, OUT, rng);
+        }
         Self::from_params(params, act)
     }
 
@@ -101,28 +100,28 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     }
 
     fn from_parts(w: Array2<F>, b: Array1<F>, act: A) -> Self {
-        let mut params = Vec::with_capacity(Self::WEIGHTS + OUT);
-        params.extend(w.iter().copied());
+        let mut params = Buffer::zeros(Self::WEIGHTS + OUT);
+        for (p, &v) in params.iter_mut().zip(w.iter().chain(&b)) {
+            *p = v;
+        }
         // Freed before the gradients are allocated, so building a layer never
         // holds more than its parameters and gradients.
         drop(w);
-        params.extend(b.iter().copied());
         Self::from_params(params, act)
     }
 
     /// A layer from its parameter block (`W` row-major, then `b`).
-    fn from_params(params: Vec<F>, act: A) -> Self {
+    fn from_params(params: Buffer<F>, act: A) -> Self {
         let () = Self::VALID;
         debug_assert_eq!(params.len(), Self::WEIGHTS + OUT);
         Dense {
             grads: Buffer::zeros(params.len()),
-            params: Buffer::from_slice(&params),
+            params,
             act,
             moments: Default::default(),
             a: Buffer::new(),
             h: Buffer::new(),
             delta: Buffer::new(),
-            pack: Default::default(),
         }
     }
 
@@ -187,7 +186,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         let (a, h) = (&mut self.a[..n], &mut self.h[..n]);
         let (w, b) = self.params.split_at(Self::WEIGHTS);
         if Self::fast(rows) {
-            crate::gemm::affine(&x[..rows * IN], w, b, &mut self.pack, a, IN, OUT);
+            crate::gemm::affine(&x[..rows * IN], w, b, a, IN, OUT);
         } else {
             kernels::affine::<F, IN, OUT>(&x[..rows * IN], w, b, a);
         }
@@ -261,16 +260,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         let scale = F::one() / F::from_f64(rows as f64);
         let (gw, gb) = self.grads.split_at_mut(Self::WEIGHTS);
         if Self::fast(rows) {
-            crate::gemm::grad_params(
-                delta,
-                &x[..rows * IN],
-                gw,
-                gb,
-                IN,
-                OUT,
-                scale,
-                &mut self.pack,
-            );
+            crate::gemm::grad_params(delta, &x[..rows * IN], gw, gb, IN, OUT, scale);
         } else {
             kernels::grad_params::<F, IN, OUT>(delta, &x[..rows * IN], gw, gb, scale);
         }
@@ -280,7 +270,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         let gx = &mut grad_x[..rows * IN];
         let w = &self.params[..Self::WEIGHTS];
         if Self::fast(rows) {
-            crate::gemm::grad_input(delta, w, gx, IN, OUT, &mut self.pack);
+            crate::gemm::grad_input(delta, w, gx, IN, OUT);
         } else {
             kernels::grad_input::<F, IN, OUT>(delta, w, gx);
         }
@@ -390,7 +380,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Parameters<F
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for Dense<IN, OUT, A, F> {
     fn clone(&self) -> Self {
-        let mut copy = Self::from_params(self.params.to_vec(), self.act);
+        let mut copy = Self::from_params(self.params.clone(), self.act);
         copy.moments = self.moments.clone();
         copy
     }

@@ -5,8 +5,10 @@ use crate::{Error, Float, Result};
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 /// `c = a . b` with the same register-blocked kernel the large layers use
-/// (AVX2 + FMA on x86-64 CPUs that have them). Allocates one 16 KiB
-/// (`f32`) scratch panel per call.
+/// (AVX-512 or AVX2 + FMA on x86-64 CPUs that have them; see [`kernel`]).
+/// Panels of `b` are packed into a 32 KiB scratch buffer that each thread
+/// allocates at its first product and keeps, so later calls allocate
+/// nothing.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if the shapes do not chain or `c` has the wrong
@@ -35,14 +37,7 @@ pub fn matmul<F: Float>(
         b_trans: false,
         scale: None,
     };
-    // One packed panel of scratch per call; layers keep theirs between steps.
-    gemm(
-        g,
-        c.as_slice_mut().ok_or_else(layout)?,
-        n,
-        false,
-        &mut Default::default(),
-    );
+    gemm(g, c.as_slice_mut().ok_or_else(layout)?, n, false);
     Ok(())
 }
 

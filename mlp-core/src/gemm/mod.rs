@@ -43,10 +43,27 @@ pub struct Gemm<'a, F> {
     pub scale: Option<F>,
 }
 
-/// Scratch for two packed panels: one for the calling thread and one for the
-/// pool's worker. Grows once; steady-state products allocate nothing.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Packs<F: Float>([crate::buffer::Buffer<F>; 2]);
+thread_local! {
+    /// This thread's packed panel of `B`: `KC x MAX_NR` elements of either
+    /// float type (32 KiB), allocated at the thread's first product and kept,
+    /// as BLAS libraries keep their buffers. One per thread, not per layer,
+    /// so it costs the same for a network of any depth, and a product
+    /// allocates nothing after a thread's first.
+    static PANEL: std::cell::RefCell<crate::buffer::Buffer<f64>> =
+        const { std::cell::RefCell::new(crate::buffer::Buffer::new()) };
+}
+
+/// Runs `f` with this thread's panel scratch, `KC * F::MAX_NR` elements.
+fn with_panel<F: Float, R>(f: impl FnOnce(&mut [F]) -> R) -> R {
+    PANEL.with_borrow_mut(|panel| {
+        let len = KC * F::MAX_NR;
+        panel.ensure_len((len * size_of::<F>()).div_ceil(size_of::<f64>()));
+        // SAFETY: the buffer holds at least `len` `F`s' worth of bytes, any
+        // bit pattern is a valid float, and a line's alignment covers `F`'s.
+        let pack = unsafe { std::slice::from_raw_parts_mut(panel.as_mut_ptr().cast::<F>(), len) };
+        f(pack)
+    })
+}
 
 /// Products with at least this many multiply-adds may be split over two threads.
 const PARALLEL_MIN: usize = 1 << 20;
@@ -122,18 +139,12 @@ impl Isa {
 }
 
 /// `C = A B` (or `C += A B` when `accumulate`), with `C` row-major, row stride
-/// `ldc`. `packs` is scratch space for packed panels of `B`; it grows to
-/// `KC * MAX_NR` once and is reused, so steady-state calls allocate nothing.
+/// `ldc`. Panels of `B` are packed into each thread's own scratch
+/// (`PANEL`), so calls after a thread's first allocate nothing.
 ///
 /// # Panics
 /// If an operand is too short for the given shape and strides.
-pub(crate) fn gemm<F: Float>(
-    g: Gemm<'_, F>,
-    c: &mut [F],
-    ldc: usize,
-    accumulate: bool,
-    packs: &mut Packs<F>,
-) {
+pub(crate) fn gemm<F: Float>(g: Gemm<'_, F>, c: &mut [F], ldc: usize, accumulate: bool) {
     let Gemm {
         m,
         n,
@@ -164,11 +175,8 @@ pub(crate) fn gemm<F: Float>(
     }
     assert!(ldc >= n && c.len() >= (m - 1) * ldc + n, "C too short");
     let isa = Isa::current();
-    let [pack0, pack1] = &mut packs.0;
-    crate::layer::ensure_len(pack0, KC * F::MAX_NR);
     if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN {
         let next = [AtomicUsize::new(0), AtomicUsize::new(0)];
-        crate::layer::ensure_len(pack1, KC * F::MAX_NR);
         // The caller takes the first half of the blocks of C and the worker
         // the second, then each helps with what is left of the other's (see
         // `Share`). Blocks never overlap, and each is computed by one thread
@@ -179,8 +187,6 @@ pub(crate) fn gemm<F: Float>(
             c: SendPtr(c.as_mut_ptr()),
             ldc,
             accumulate,
-            pack: SendPtr(pack1.as_mut_ptr()),
-            pack_len: pack1.len(),
             next: &next,
         };
         let c_ptr = helper.c;
@@ -190,13 +196,17 @@ pub(crate) fn gemm<F: Float>(
         };
         crate::pool::join(
             // SAFETY: bounds checked above; blocks are claimed by one thread each.
-            || unsafe { F::blocked(isa, g, c_ptr.0, ldc, accumulate, pack0, Some(share)) },
+            || {
+                with_panel(|pack| unsafe {
+                    F::blocked(isa, g, c_ptr.0, ldc, accumulate, pack, Some(share))
+                })
+            },
             &|| helper.run(),
         );
         return;
     }
     // SAFETY: bounds checked above.
-    unsafe { F::blocked(isa, g, c.as_mut_ptr(), ldc, accumulate, pack0, None) };
+    with_panel(|pack| unsafe { F::blocked(isa, g, c.as_mut_ptr(), ldc, accumulate, pack, None) });
 }
 
 /// A raw pointer that may cross to the worker thread.
@@ -208,16 +218,14 @@ unsafe impl<F> Send for SendPtr<F> {}
 unsafe impl<F> Sync for SendPtr<F> {}
 
 /// The pool worker's share of a product: it claims blocks of `C` as the
-/// calling thread does (see [`Share`]), and packs into its own panel `pack`;
-/// `join` keeps everything alive until it is done.
+/// calling thread does (see [`Share`]), and packs into its own thread's
+/// panel; `join` keeps everything alive until it is done.
 struct Helper<'a, F> {
     g: Gemm<'a, F>,
     isa: Isa,
     c: SendPtr<F>,
     ldc: usize,
     accumulate: bool,
-    pack: SendPtr<F>,
-    pack_len: usize,
     next: &'a [AtomicUsize; 2],
 }
 
@@ -226,24 +234,24 @@ unsafe impl<F: Sync> Sync for Helper<'_, F> {}
 
 impl<F: Float> Helper<'_, F> {
     fn run(&self) {
-        // SAFETY: the worker's panel is a live `Vec` of this length that only it uses.
-        let pack = unsafe { std::slice::from_raw_parts_mut(self.pack.0, self.pack_len) };
-        // SAFETY: bounds were checked for the whole product; each block of C
-        // is claimed by exactly one thread.
-        unsafe {
-            F::blocked(
-                self.isa,
-                self.g,
-                self.c.0,
-                self.ldc,
-                self.accumulate,
-                pack,
-                Some(Share {
-                    side: 1,
-                    next: self.next,
-                }),
-            )
-        };
+        with_panel(|pack| {
+            // SAFETY: bounds were checked for the whole product; each block
+            // of C is claimed by exactly one thread.
+            unsafe {
+                F::blocked(
+                    self.isa,
+                    self.g,
+                    self.c.0,
+                    self.ldc,
+                    self.accumulate,
+                    pack,
+                    Some(Share {
+                        side: 1,
+                        next: self.next,
+                    }),
+                )
+            }
+        });
     }
 }
 
@@ -835,7 +843,7 @@ mod tests {
                 scale: None,
             };
             let mut c = vec![0.0f32; m * n];
-            gemm(g, &mut c, n, false, &mut Packs::default());
+            gemm(g, &mut c, n, false);
             for i in 0..m {
                 for j in 0..n {
                     let want: f64 = (0..k)
@@ -1053,12 +1061,11 @@ mod tests {
             ] {
                 let want = naive(g);
                 let mut c = vec![7.0; m * n];
-                let mut pack = Packs::default();
-                gemm(g, &mut c, n, false, &mut pack);
+                gemm(g, &mut c, n, false);
                 for (x, y) in c.iter().zip(&want) {
                     assert!((x - y).abs() < 1e-12, "{m}x{n}x{k}");
                 }
-                gemm(g, &mut c, n, true, &mut pack);
+                gemm(g, &mut c, n, true);
                 for (x, y) in c.iter().zip(&want) {
                     assert!((x - 2.0 * y).abs() < 1e-12, "accumulate {m}x{n}x{k}");
                 }
@@ -1069,15 +1076,7 @@ mod tests {
 
 /// The dense layer's forward product `a = x W^T + b` through [`gemm`], reading
 /// `W` transposed (each packed panel is transposed in cache).
-pub(crate) fn affine<F: Float>(
-    x: &[F],
-    w: &[F],
-    b: &[F],
-    packs: &mut Packs<F>,
-    a: &mut [F],
-    n_in: usize,
-    n_out: usize,
-) {
+pub(crate) fn affine<F: Float>(x: &[F], w: &[F], b: &[F], a: &mut [F], n_in: usize, n_out: usize) {
     for row in a.chunks_exact_mut(n_out) {
         row.copy_from_slice(b);
     }
@@ -1094,7 +1093,7 @@ pub(crate) fn affine<F: Float>(
         b_trans: true,
         scale: None,
     };
-    gemm(g, a, n_out, true, packs);
+    gemm(g, a, n_out, true);
 }
 
 /// `gw = scale delta^T x` and `gb = scale sum_r delta[r, :]` through [`gemm`].
@@ -1107,7 +1106,6 @@ pub(crate) fn grad_params<F: Float>(
     n_in: usize,
     n_out: usize,
     scale: F,
-    packs: &mut Packs<F>,
 ) {
     let rows = delta.len() / n_out;
     let g = Gemm {
@@ -1122,7 +1120,7 @@ pub(crate) fn grad_params<F: Float>(
         b_trans: false,
         scale: Some(scale),
     };
-    gemm(g, gw, n_in, false, packs);
+    gemm(g, gw, n_in, false);
     gb.fill(F::zero());
     for d in delta.chunks_exact(n_out) {
         gb.iter_mut().zip(d).for_each(|(g, &d)| *g += d);
@@ -1131,14 +1129,7 @@ pub(crate) fn grad_params<F: Float>(
 }
 
 /// `gx = delta W` through [`gemm`].
-pub(crate) fn grad_input<F: Float>(
-    delta: &[F],
-    w: &[F],
-    gx: &mut [F],
-    n_in: usize,
-    n_out: usize,
-    packs: &mut Packs<F>,
-) {
+pub(crate) fn grad_input<F: Float>(delta: &[F], w: &[F], gx: &mut [F], n_in: usize, n_out: usize) {
     let rows = delta.len() / n_out;
     let g = Gemm {
         m: rows,
@@ -1152,12 +1143,11 @@ pub(crate) fn grad_input<F: Float>(
         b_trans: false,
         scale: None,
     };
-    gemm(g, gx, n_in, false, packs);
+    gemm(g, gx, n_in, false);
 }
 
 #[cfg(test)]
 mod layer_tests {
-    use super::Packs;
     use crate::kernels;
 
     /// The fast layer products agree with the reference loops of `kernels.rs`
@@ -1184,27 +1174,17 @@ mod layer_tests {
         };
         let (mut a_ref, mut a_fast) = (vec![0.0; rows * n_out], vec![0.0; rows * n_out]);
         kernels::affine::<_, 70, 45>(&x, &w, &b, &mut a_ref);
-        let mut pack = Packs::default();
-        super::affine(&x, &w, &b, &mut pack, &mut a_fast, n_in, n_out);
+        super::affine(&x, &w, &b, &mut a_fast, n_in, n_out);
         close(&a_ref, &a_fast);
         let (mut gw_ref, mut gb_ref) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
         let (mut gw_fast, mut gb_fast) = (vec![0.0; n_out * n_in], vec![0.0; n_out]);
         kernels::grad_params::<_, 70, 45>(&delta, &x, &mut gw_ref, &mut gb_ref, 0.5);
-        super::grad_params(
-            &delta,
-            &x,
-            &mut gw_fast,
-            &mut gb_fast,
-            n_in,
-            n_out,
-            0.5,
-            &mut pack,
-        );
+        super::grad_params(&delta, &x, &mut gw_fast, &mut gb_fast, n_in, n_out, 0.5);
         close(&gw_ref, &gw_fast);
         close(&gb_ref, &gb_fast);
         let (mut gx_ref, mut gx_fast) = (vec![0.0; rows * n_in], vec![0.0; rows * n_in]);
         kernels::grad_input::<_, 70, 45>(&delta, &w, &mut gx_ref);
-        super::grad_input(&delta, &w, &mut gx_fast, n_in, n_out, &mut pack);
+        super::grad_input(&delta, &w, &mut gx_fast, n_in, n_out);
         close(&gx_ref, &gx_fast);
     }
 }
@@ -1243,23 +1223,13 @@ mod thread_tests {
                 scale: Some(0.25),
             };
             let (mut one, mut two) = (vec![0.0; m * n], vec![0.0; m * n]);
-            let mut packs = Packs::default();
-            crate::layer::ensure_len(&mut packs.0[0], KC * f32::MAX_NR);
             // SAFETY: `one` is m x n with row stride n; the operands match the
             // shape; the CPU runs the current kernel.
-            unsafe {
-                f32::blocked(
-                    Isa::current(),
-                    g,
-                    one.as_mut_ptr(),
-                    n,
-                    false,
-                    &mut packs.0[0],
-                    None,
-                )
-            };
+            with_panel(|pack| unsafe {
+                f32::blocked(Isa::current(), g, one.as_mut_ptr(), n, false, pack, None)
+            });
             crate::set_num_threads(2);
-            gemm(g, &mut two, n, false, &mut packs);
+            gemm(g, &mut two, n, false);
             crate::set_num_threads(1);
             assert_eq!(one, two, "{m}x{n}x{k}, transposed A: {transposed}");
         }
