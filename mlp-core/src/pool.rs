@@ -2,11 +2,12 @@
 //!
 //! Opt-in: by default every product runs on the calling thread. With
 //! [`set_num_threads`]`(2)`, products of at least 2^20 multiply-adds are
-//! shared between the caller and one persistent worker, which claim blocks of
-//! the result from a common counter. Each element of the result is still
-//! computed by one thread in the same order, so results are bit-identical
-//! whatever the thread count. Handing a job to the
-//! worker allocates nothing.
+//! shared between the caller and one persistent worker: each takes its own
+//! half of the blocks of the result, then helps with what is left of the
+//! other's. Each element of the result is still computed by one thread in
+//! the same order, so results are bit-identical whatever the thread count.
+//! Handing a job to the worker allocates nothing, and wakes it through the
+//! kernel only when it has gone to sleep.
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
