@@ -6,7 +6,7 @@ use crate::init::Init;
 use crate::kernels;
 use crate::layer::{
     Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, ParamVisitor,
-    Parameters, Pass, Takes, ensure_len,
+    Parameters, Pass, Takes,
 };
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
@@ -48,18 +48,18 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         "a dense layer needs at least one input and one output"
     );
 
-    /// Large layers use the register-blocked products of `gemm.rs`; small
+    /// Large layers use the register-blocked products of `gemm`; small
     /// ones (every network of the book) the plain loops of `kernels.rs`,
     /// which are the reference.
     const FAST: bool = IN * OUT >= 4096;
 
-    /// Whether a pass over `rows` samples takes the products of `gemm.rs`:
+    /// Whether a pass over `rows` samples takes the products of `gemm`:
     /// always for large layers, and for layers at least eight wide on both
     /// sides once the batch brings 2^14 multiply-adds. Below that, or for a
     /// layer with fewer than eight inputs or outputs (which would fill a
     /// fraction of the register tile), the plain loops, unrolled for the
     /// layer's widths, are the faster: measured per layer, forward plus both
-    /// gradients, 128 -> 10 over 64 rows took 11.0 us in `gemm.rs` against
+    /// gradients, 128 -> 10 over 64 rows took 11.0 us in `gemm` against
     /// 24.3 us in the loops, 16 -> 16 over 128 rows 4.2 against 11.2 us,
     /// 8 -> 8 over 32 rows 1.5 against 1.0 us, and XOR's 2 -> 4 over 4
     /// rows 0.54 against 0.05 us.
@@ -181,8 +181,8 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
 
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
         let n = rows * OUT;
-        ensure_len(&mut self.a, n);
-        ensure_len(&mut self.h, n);
+        self.a.ensure_len(n);
+        self.h.ensure_len(n);
         let (a, h) = (&mut self.a[..n], &mut self.h[..n]);
         let (w, b) = self.params.split_at(Self::WEIGHTS);
         if Self::fast(rows) {
@@ -250,7 +250,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
 
     fn parts_mut(&mut self, rows: usize) -> (&A, &[F], &[F], &mut [F]) {
         let n = rows * OUT;
-        ensure_len(&mut self.delta, n);
+        self.delta.ensure_len(n);
         (&self.act, &self.a[..n], &self.h[..n], &mut self.delta[..n])
     }
 
@@ -295,7 +295,7 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
 {
     fn output_and_grad<'a>(&'a mut self, _x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
         let n = rows * OUT;
-        ensure_len(&mut self.delta, n);
+        self.delta.ensure_len(n);
         (&self.h[..n], &mut self.delta[..n])
     }
 
@@ -334,8 +334,8 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         let a = kernels::affine_one::<F, IN, OUT>(x, w, b);
         let mut h = [F::zero(); OUT];
         self.act.forward(&a, &mut h, OUT);
-        ensure_len(&mut self.a, OUT);
-        ensure_len(&mut self.h, OUT);
+        self.a.ensure_len(OUT);
+        self.h.ensure_len(OUT);
         self.a[..OUT].copy_from_slice(&a);
         self.h[..OUT].copy_from_slice(&h);
         (a, h)
@@ -345,7 +345,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     /// (a batch of one), and returns `dL/dx = W^T delta`.
     #[inline(always)]
     fn backward_one(&mut self, x: &[F; IN], delta: &[F; OUT]) -> [F; IN] {
-        ensure_len(&mut self.delta, OUT);
+        self.delta.ensure_len(OUT);
         self.delta[..OUT].copy_from_slice(delta);
         let (gw, gb) = self.grads.split_at_mut(Self::WEIGHTS);
         kernels::grad_params_one::<F, IN, OUT>(delta, x, gw, gb);

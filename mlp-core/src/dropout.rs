@@ -1,7 +1,7 @@
 //! Inverted dropout (Srivastava et al. 2014), active only while training.
 
 use crate::buffer::Buffer;
-use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass, ensure_len};
+use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass};
 use crate::{Error, Float, Result};
 use rand::RngExt;
 
@@ -62,8 +62,8 @@ impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
         if !self.active {
             return &x[..n];
         }
-        ensure_len(&mut self.mask, n);
-        ensure_len(&mut self.h, n);
+        self.mask.ensure_len(n);
+        self.h.ensure_len(n);
         let keep = F::from_f64(1.0 / (1.0 - self.p));
         for ((m, h), &x) in self.mask[..n].iter_mut().zip(&mut self.h[..n]).zip(x) {
             *m = if pass.rng.random::<f64>() < self.p {
@@ -105,7 +105,7 @@ impl<const N: usize, F: Float> Parameters<F> for Dropout<N, F> {
 impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
     fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
         let n = rows * N;
-        ensure_len(&mut self.grad_h, n);
+        self.grad_h.ensure_len(n);
         let h = if self.active { &self.h[..n] } else { &x[..n] };
         (h, &mut self.grad_h[..n])
     }

@@ -412,10 +412,3 @@ impl<F: Float, A: Parameters<F>, B: Parameters<F> + Layer<F, In = A::Out>> Param
         self.tail.visit_params_with(visitor);
     }
 }
-
-/// Grows `buf` to at least `len` elements (never shrinks, so steady-state
-/// training reuses it).
-#[inline]
-pub(crate) fn ensure_len<F: Float>(buf: &mut crate::buffer::Buffer<F>, len: usize) {
-    buf.ensure_len(len);
-}

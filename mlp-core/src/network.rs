@@ -2,9 +2,7 @@
 
 use crate::buffer::Buffer;
 use crate::dense::{check_finite, check_shape};
-use crate::layer::{
-    LayerView, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width, ensure_len,
-};
+use crate::layer::{LayerView, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width};
 use crate::loss::{Loss, LossFor};
 use crate::{Error, Float, Result};
 use ndarray::{Array2, ArrayView2};
@@ -128,8 +126,8 @@ where
             return self.gather_flat(xs, ys, idx);
         }
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
-        ensure_len(&mut self.xb, rows * ni);
-        ensure_len(&mut self.yb, rows * no);
+        self.xb.ensure_len(rows * ni);
+        self.yb.ensure_len(rows * no);
         /// Copies one row, with `memcpy` when it is contiguous.
         fn copy_row<F: Float>(dst: &mut [F], src: ndarray::ArrayView1<'_, F>) {
             match src.as_slice() {
@@ -151,8 +149,8 @@ where
         I: ExactSizeIterator<Item = usize> + Clone + Send,
     {
         let (ni, no, rows) = (Self::INPUTS, Self::OUTPUTS, idx.len());
-        ensure_len(&mut self.xb, rows * ni);
-        ensure_len(&mut self.yb, rows * no);
+        self.xb.ensure_len(rows * ni);
+        self.yb.ensure_len(rows * no);
         let (xb, yb) = (&mut self.xb[..rows * ni], &mut self.yb[..rows * no]);
         // Copies the samples `idx[skip..]` into `xb` and `yb`. The rows of a
         // shuffled batch lie anywhere in a data set that need not fit in

@@ -5,7 +5,7 @@
 //! with AVX2, the same loop runs compiled for eight: through [`wide`] for
 //! the optimiser step and the finiteness checks, and through functions of
 //! their own for the element-wise activations and the products of small
-//! layers (see [`wide`] for why). The matrix kernels of `gemm.rs` choose
+//! layers (see [`wide`] for why). The matrix kernels of `gemm` choose
 //! their own instructions. [`has_avx2`] tells whether the CPU has it, and
 //! [`prefetch`] is the one other CPU-specific hint the engine uses.
 

@@ -2,9 +2,7 @@
 //! early stopping and the history of a run.
 
 use crate::activation::Derivative;
-use crate::layer::{
-    Backward, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width, ensure_len,
-};
+use crate::layer::{Backward, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width};
 use crate::loss::{DeltaFor, LossFor};
 use crate::network::Network;
 use crate::optim::{Optimizer, Rule, Schedule};
@@ -605,7 +603,7 @@ where
         // Forward: a = W h + b, h' = phi(a), layer by layer; then the loss.
         let loss = self.forward_loss(rows, training);
         // Output layer: delta_m = phi_m'(a_m) (.) dL/dh_m (fused for sigmoid+bce, softmax+ce).
-        ensure_len(&mut self.grad_h, rows * no);
+        self.grad_h.ensure_len(rows * no);
         let (act, a, h, delta) = self.output.parts_mut(rows);
         self.loss.delta(
             act,

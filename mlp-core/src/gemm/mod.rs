@@ -177,32 +177,22 @@ pub(crate) fn gemm<F: Float>(g: Gemm<'_, F>, c: &mut [F], ldc: usize, accumulate
     let isa = Isa::current();
     if crate::pool::num_threads() > 1 && m * n * k >= PARALLEL_MIN {
         let next = [AtomicUsize::new(0), AtomicUsize::new(0)];
-        // The caller takes the first half of the blocks of C and the worker
-        // the second, then each helps with what is left of the other's (see
-        // `Share`). Blocks never overlap, and each is computed by one thread
-        // in the same order, so the bits do not depend on the thread count.
-        let helper = Helper {
-            g,
-            isa,
-            c: SendPtr(c.as_mut_ptr()),
-            ldc,
-            accumulate,
-            next: &next,
+        let c = SendPtr(c.as_mut_ptr());
+        // The caller (side 0) takes the first half of the blocks of C and the
+        // worker (side 1) the second, then each helps with what is left of
+        // the other's (see `Share`). Blocks never overlap, and each is
+        // computed by one thread in the same order, so the bits do not
+        // depend on the thread count. Each thread packs into its own panel.
+        let side = |side| {
+            with_panel(|pack| {
+                let share = Share { side, next: &next };
+                // SAFETY: bounds checked above; each block of C is claimed
+                // by exactly one thread, and `join` keeps the operands alive
+                // until both sides are done.
+                unsafe { F::blocked(isa, g, c.get(), ldc, accumulate, pack, Some(share)) }
+            })
         };
-        let c_ptr = helper.c;
-        let share = Share {
-            side: 0,
-            next: &next,
-        };
-        crate::pool::join(
-            // SAFETY: bounds checked above; blocks are claimed by one thread each.
-            || {
-                with_panel(|pack| unsafe {
-                    F::blocked(isa, g, c_ptr.0, ldc, accumulate, pack, Some(share))
-                })
-            },
-            &|| helper.run(),
-        );
+        crate::pool::join(|| side(0), &|| side(1));
         return;
     }
     // SAFETY: bounds checked above.
@@ -212,46 +202,16 @@ pub(crate) fn gemm<F: Float>(g: Gemm<'_, F>, c: &mut [F], ldc: usize, accumulate
 /// A raw pointer that may cross to the worker thread.
 #[derive(Clone, Copy)]
 struct SendPtr<F>(*mut F);
-// SAFETY: the threads write disjoint blocks of C through it (see `Helper`).
+// SAFETY: the threads write disjoint blocks of C through it (see `gemm`).
 unsafe impl<F> Send for SendPtr<F> {}
 // SAFETY: as above.
 unsafe impl<F> Sync for SendPtr<F> {}
 
-/// The pool worker's share of a product: it claims blocks of `C` as the
-/// calling thread does (see [`Share`]), and packs into its own thread's
-/// panel; `join` keeps everything alive until it is done.
-struct Helper<'a, F> {
-    g: Gemm<'a, F>,
-    isa: Isa,
-    c: SendPtr<F>,
-    ldc: usize,
-    accumulate: bool,
-    next: &'a [AtomicUsize; 2],
-}
-
-// SAFETY: see the struct's docs; `Gemm` holds shared slices of `F: Sync`.
-unsafe impl<F: Sync> Sync for Helper<'_, F> {}
-
-impl<F: Float> Helper<'_, F> {
-    fn run(&self) {
-        with_panel(|pack| {
-            // SAFETY: bounds were checked for the whole product; each block
-            // of C is claimed by exactly one thread.
-            unsafe {
-                F::blocked(
-                    self.isa,
-                    self.g,
-                    self.c.0,
-                    self.ldc,
-                    self.accumulate,
-                    pack,
-                    Some(Share {
-                        side: 1,
-                        next: self.next,
-                    }),
-                )
-            }
-        });
+impl<F> SendPtr<F> {
+    /// The pointer. A method, so a closure captures the whole `SendPtr`
+    /// (which may cross threads), not its field (which may not).
+    fn get(self) -> *mut F {
+        self.0
     }
 }
 
@@ -556,8 +516,9 @@ unsafe fn blocks<F: Float, M: Micro<F>>(
 /// optimiser's step and the batch gather split their work. A layer's
 /// weights, gradients and activations then stay in the cache of the core
 /// that uses them, instead of moving between cores at every product, as
-/// they did when both threads claimed units from one counter (about 7%
-/// slower on W3 on two threads, interleaved medians; see benches/README).
+/// they did when both threads claimed units from one counter (W3 on two
+/// threads: 236k against 210k samples/s, interleaved medians of ten; see
+/// benches/README).
 #[derive(Clone, Copy)]
 pub struct Share<'a> {
     side: usize,
