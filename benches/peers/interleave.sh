@@ -9,7 +9,7 @@
 #   bash benches/peers/interleave.sh W4 10     # W4 784-512-512-10, batch 256
 #   bash benches/peers/interleave.sh W3 10     # W3 784-128-10, batch 64
 #
-# Needs the peers that run.sh installs (run it once first, or pip install them).
+# Needs the peers that run.sh installs (run it once first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 workload=${1:?W3 or W4} rounds=${2:-10}
@@ -18,6 +18,10 @@ W3) filter="W3 784-128-10, batch 64, 60k epoch, 2" ;;
 W4) filter="W4 784-512-512-10, batch 256, 2" ;;
 *) echo "workload must be W3 or W4" >&2; exit 2 ;;
 esac
+python3 -c "import numpy, jax, torch" 2>/dev/null || {
+    echo "interleave.sh needs numpy, JAX and PyTorch: run benches/peers/run.sh once, which installs them" >&2
+    exit 1
+}
 bin=$(cargo bench --bench train --no-run 2>&1 | grep -o 'target/release/deps/train-[0-9a-f]*' | head -1)
 peers=benches/peers/peers.py
 # As in run.sh: glibc's malloc keeps freed memory for the peers too.
