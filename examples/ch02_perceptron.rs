@@ -95,8 +95,7 @@ pub fn chapter() -> String {
             bound.radius, bound.margin, bound.bound
         )
         .unwrap();
-        let predictions: Vec<f64> =
-            x.rows().into_iter().map(|r| p.predict(r)).collect();
+        let predictions = p.predict_batch(x.view()).unwrap();
         writeln!(out, "  predictions {predictions:?}, targets {y:?}").unwrap();
     }
 

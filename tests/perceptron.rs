@@ -28,7 +28,7 @@ fn learns_and_and_or_within_novikoff_bound() {
                 bound.bound
             );
             for (row, &t) in x.rows().into_iter().zip(&y) {
-                assert_eq!(p.predict(row), t, "{name}");
+                assert_eq!(p.predict(row).unwrap(), t, "{name}");
             }
         }
     }

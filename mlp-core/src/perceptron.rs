@@ -27,6 +27,24 @@ fn check<F: Float>(x: ArrayView2<'_, F>, y: &[F]) -> Result<()> {
     check_finite("inputs", x)
 }
 
+/// A learning rate must be positive and finite.
+fn check_eta(eta: f64) -> Result<()> {
+    if eta > 0.0 && eta.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!(
+            "learning rate must be positive and finite, got {eta}"
+        )))
+    }
+}
+
+/// The number of inputs a weight vector `[w_0, w_1, ..., w_d]` takes, `d`.
+fn inputs<F: Float>(w: &Array1<F>) -> Result<usize> {
+    w.len().checked_sub(1).ok_or_else(|| {
+        Error::InvalidConfig("the weight vector is empty: it needs at least the bias w_0".into())
+    })
+}
+
 /// Labels must be `-1` or `+1`.
 fn check_signs<F: Float>(y: &[F]) -> Result<()> {
     match y.iter().position(|&v| v != F::one() && v != -F::one()) {
@@ -67,12 +85,25 @@ impl<F: Float> Perceptron<F> {
     }
 
     /// `+1` or `-1` for one sample.
-    pub fn predict(&self, x: ArrayView1<'_, F>) -> F {
-        if activation(&self.w, x) > F::zero() {
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` does not have `w.len() - 1` values.
+    pub fn predict(&self, x: ArrayView1<'_, F>) -> Result<F> {
+        crate::dense::check_shape("input values", inputs(&self.w)?, x.len())?;
+        Ok(if activation(&self.w, x) > F::zero() {
             F::one()
         } else {
             -F::one()
-        }
+        })
+    }
+
+    /// `+1` or `-1` for each row of `x`.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `x` does not have `w.len() - 1` columns.
+    pub fn predict_batch(&self, x: ArrayView2<'_, F>) -> Result<Vec<F>> {
+        crate::dense::check_shape("input columns", inputs(&self.w)?, x.ncols())?;
+        x.rows().into_iter().map(|r| self.predict(r)).collect()
     }
 
     /// The perceptron rule: for each sample in turn, if `y w . [1, x] <= 0`
@@ -81,7 +112,9 @@ impl<F: Float> Perceptron<F> {
     ///
     /// # Errors
     /// Empty data, mismatched rows, a width that is not `w.len() - 1`,
-    /// non-finite inputs, or labels other than `-1`/`+1`.
+    /// non-finite inputs or weights, labels other than `-1`/`+1`, or a
+    /// learning rate that is not positive and finite; [`Error::NonFiniteLoss`]
+    /// if an update would overflow a weight (the weights stay finite).
     pub fn train(
         &mut self,
         x: ArrayView2<'_, F>,
@@ -91,7 +124,9 @@ impl<F: Float> Perceptron<F> {
     ) -> Result<PerceptronRun> {
         check(x, y)?;
         check_signs(y)?;
-        crate::dense::check_shape("input columns", self.w.len() - 1, x.ncols())?;
+        check_eta(eta)?;
+        crate::dense::check_shape("input columns", inputs(&self.w)?, x.ncols())?;
+        crate::dense::check_finite("weights", self.w.view().insert_axis(ndarray::Axis(0)))?;
         let eta = F::from_f64(eta);
         let mut run = PerceptronRun {
             epochs: 0,
@@ -101,8 +136,21 @@ impl<F: Float> Perceptron<F> {
         };
         while run.epochs < max_epochs && !run.converged {
             let mut errors = 0;
-            for (x, &y) in x.rows().into_iter().zip(y) {
+            for (step, (x, &y)) in x.rows().into_iter().zip(y).enumerate() {
                 if y * activation(&self.w, x) <= F::zero() {
+                    let finite = (self.w[0] + eta * y).is_finite()
+                        && self
+                            .w
+                            .iter()
+                            .skip(1)
+                            .zip(&x)
+                            .all(|(&w, &x)| (w + eta * y * x).is_finite());
+                    if !finite {
+                        return Err(Error::NonFiniteLoss {
+                            epoch: run.epochs + 1,
+                            step: step + 1,
+                        });
+                    }
                     self.w[0] += eta * y;
                     self.w.slice_mut(ndarray::s![1..]).scaled_add(eta * y, &x);
                     errors += 1;
@@ -175,7 +223,10 @@ pub fn novikoff_bound<F: Float>(
 /// Returns the mean of `1/2 (y - y_hat)^2` after each epoch.
 ///
 /// # Errors
-/// As [`Perceptron::train`], without the label restriction.
+/// As [`Perceptron::train`], without the label restriction, plus
+/// [`Error::NonFiniteValue`] for non-finite targets and
+/// [`Error::NonFiniteLoss`] when the rate is so large that the weights
+/// diverge (`w` then keeps the last finite weights).
 pub fn delta_rule<F: Float>(
     w: &mut Array1<F>,
     x: ArrayView2<'_, F>,
@@ -184,12 +235,31 @@ pub fn delta_rule<F: Float>(
     epochs: usize,
 ) -> Result<Vec<f64>> {
     check(x, y)?;
-    crate::dense::check_shape("input columns", w.len() - 1, x.ncols())?;
+    check_eta(eta)?;
+    crate::dense::check_shape("input columns", inputs(w)?, x.ncols())?;
+    crate::dense::check_finite(
+        "targets",
+        ArrayView2::from_shape((y.len(), 1), y).expect("a column"),
+    )?;
+    crate::dense::check_finite("weights", w.view().insert_axis(ndarray::Axis(0)))?;
     let eta = F::from_f64(eta);
-    let mut losses = Vec::with_capacity(epochs);
-    for _ in 0..epochs {
-        for (x, &y) in x.rows().into_iter().zip(y) {
+    let mut losses = Vec::new();
+    for epoch in 1..=epochs {
+        for (step, (x, &y)) in x.rows().into_iter().zip(y).enumerate() {
             let err = y - activation(w, x);
+            // Too large a rate makes the weights grow without bound: stop
+            // before a step that would leave one infinite or NaN.
+            let finite = (w[0] + eta * err).is_finite()
+                && w.iter()
+                    .skip(1)
+                    .zip(&x)
+                    .all(|(&w, &x)| (w + eta * err * x).is_finite());
+            if !finite {
+                return Err(Error::NonFiniteLoss {
+                    epoch,
+                    step: step + 1,
+                });
+            }
             w[0] += eta * err;
             w.slice_mut(ndarray::s![1..]).scaled_add(eta * err, &x);
         }

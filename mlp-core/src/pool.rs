@@ -9,6 +9,8 @@
 //! Handing a job to the worker allocates nothing, and wakes it through the
 //! kernel only when it has gone to sleep.
 
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
@@ -42,10 +44,12 @@ const DONE: u8 = 2;
 /// enough to cover the gap between the products of one training step.
 const SPINS: u32 = 1 << 16;
 
-/// What the caller hands the worker under the lock.
+/// What the caller hands the worker under the lock, and what a job that
+/// panicked left behind for the caller to re-raise.
 struct Slot {
     job: Option<Job>,
     sleeping: bool,
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 struct Worker {
@@ -57,22 +61,25 @@ struct Worker {
     wake: Condvar,
 }
 
-fn worker() -> &'static Worker {
-    static WORKER: OnceLock<&'static Worker> = OnceLock::new();
-    WORKER.get_or_init(|| {
+/// The worker, started on first use; `None` if the system refused to start
+/// a thread (then every product runs on the calling thread, as with one thread).
+fn worker() -> Option<&'static Worker> {
+    static WORKER: OnceLock<Option<&'static Worker>> = OnceLock::new();
+    *WORKER.get_or_init(|| {
         let w: &'static Worker = Box::leak(Box::new(Worker {
             state: AtomicU8::new(IDLE),
             slot: Mutex::new(Slot {
                 job: None,
                 sleeping: false,
+                panic: None,
             }),
             wake: Condvar::new(),
         }));
         std::thread::Builder::new()
             .name("mlp-worker".into())
             .spawn(move || run_worker(w))
-            .expect("spawn the mlp worker thread");
-        w
+            .ok()
+            .map(|_| w)
     })
 }
 
@@ -96,15 +103,20 @@ fn run_worker(w: &'static Worker) -> ! {
         let job = w.slot.lock().unwrap_or_else(|e| e.into_inner()).job.take();
         if let Some(job) = job {
             // SAFETY: `join` keeps the closure alive until the state is `DONE`.
-            unsafe { (*job.0)() };
+            // A panic is caught and handed to the caller, which re-raises it:
+            // the worker lives on and the caller never waits for a dead thread.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| unsafe { (*job.0)() })) {
+                w.slot.lock().unwrap_or_else(|e| e.into_inner()).panic = Some(payload);
+            }
         }
         w.state.store(DONE, Ordering::Release);
     }
 }
 
 /// Runs `a` on the calling thread and `b` on the worker, and returns when both
-/// are done. Runs both here when the pool is off or already in use by another
-/// thread.
+/// are done. Runs both here when the pool is off, already in use by another
+/// thread, or could not start its worker. A panic in either is re-raised
+/// here, after both have finished.
 pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
     static BUSY: Mutex<()> = Mutex::new(());
     let guard = if num_threads() < 2 {
@@ -112,12 +124,11 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
     } else {
         BUSY.try_lock().ok()
     };
-    let Some(_busy) = guard else {
+    let (Some(_busy), Some(w)) = (guard, worker()) else {
         a();
         b();
         return;
     };
-    let w = worker();
     // SAFETY (lifetime erasure): `Wait` below blocks, even while unwinding,
     // until the worker has finished running `b`.
     let job = Job(unsafe {
@@ -126,6 +137,8 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
     {
         let mut slot = w.slot.lock().unwrap_or_else(|e| e.into_inner());
         slot.job = Some(job);
+        // A payload left by a job whose caller itself panicked is stale.
+        slot.panic = None;
         w.state.store(POSTED, Ordering::Release);
         // A spinning worker sees the state change; only a sleeping one
         // needs the (system-call) wake-up.
@@ -133,8 +146,18 @@ pub(crate) fn join(a: impl FnOnce(), b: &(dyn Fn() + Sync)) {
             w.wake.notify_one();
         }
     }
-    let _wait = Wait(w);
+    let wait = Wait(w);
     a();
+    drop(wait);
+    let panic = w
+        .slot
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .panic
+        .take();
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
 }
 
 /// Element-wise work (the optimiser's check and step, gathering a batch,
@@ -182,5 +205,32 @@ impl Drop for Wait {
             }
         }
         self.0.state.store(IDLE, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in the half that runs on the worker reaches the caller (it
+    /// used to leave the caller spinning forever), and the pool still works
+    /// afterwards.
+    #[test]
+    fn a_panic_on_the_worker_reaches_the_caller() {
+        set_num_threads(2);
+        let caught = catch_unwind(|| {
+            both(1, 2, |v: i32| {
+                if v == 2 {
+                    panic!("job {v} failed");
+                }
+                v
+            })
+        });
+        let payload = caught.expect_err("the worker's panic is re-raised");
+        let message = payload.downcast_ref::<String>().map(String::as_str);
+        // Another test may hold the pool, and then both halves ran here:
+        // the panic is the same either way.
+        assert_eq!(message, Some("job 2 failed"));
+        assert_eq!(both(3, 4, |v: i32| v * 10), (30, 40));
     }
 }

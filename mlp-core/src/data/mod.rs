@@ -11,23 +11,40 @@ use rand::seq::SliceRandom;
 ///
 /// # Errors
 /// [`Error::LabelOutOfRange`] for a label `>= classes`;
-/// [`Error::EmptyData`] for no labels.
+/// [`Error::EmptyData`] for no labels; [`Error::InvalidConfig`] if the
+/// `labels.len() x classes` matrix cannot be allocated.
 pub fn one_hot<F: Float>(labels: &[usize], classes: usize) -> Result<Array2<F>> {
     if labels.is_empty() {
         return Err(Error::EmptyData { what: "labels" });
     }
-    let mut y = Array2::zeros((labels.len(), classes));
+    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+        return Err(Error::LabelOutOfRange {
+            index,
+            label,
+            classes,
+        });
+    }
+    let mut y = zeros_checked((labels.len(), classes))?;
     for (index, &label) in labels.iter().enumerate() {
-        if label >= classes {
-            return Err(Error::LabelOutOfRange {
-                index,
-                label,
-                classes,
-            });
-        }
         y[[index, label]] = F::one();
     }
     Ok(y)
+}
+
+/// An `rows x cols` matrix of zeros, or an error (not an abort) when the
+/// size overflows or the memory is not there.
+pub(crate) fn zeros_checked<F: Float>((rows, cols): (usize, usize)) -> Result<Array2<F>> {
+    let too_big = || {
+        Error::InvalidConfig(format!(
+            "a {rows} x {cols} matrix of {} does not fit in memory",
+            F::NAME
+        ))
+    };
+    let len = rows.checked_mul(cols).ok_or_else(too_big)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| too_big())?;
+    v.resize(len, F::zero());
+    Ok(Array2::from_shape_vec((rows, cols), v).expect("rows x cols values"))
 }
 
 /// The predicted class of each row: the arg-max for several outputs, or
@@ -72,7 +89,8 @@ pub fn accuracy(predicted: &[usize], labels: &[usize]) -> Result<f64> {
 /// in both parts. Shuffled from `rng`; returns `(train, test)`.
 ///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 < test_fraction < 1`.
+/// [`Error::InvalidConfig`] unless `0 < test_fraction < 1`;
+/// [`Error::EmptyData`] for no labels.
 pub fn stratified_split<R: rand::Rng + ?Sized>(
     labels: &[usize],
     test_fraction: f64,
@@ -83,10 +101,17 @@ pub fn stratified_split<R: rand::Rng + ?Sized>(
             "test fraction must be in (0, 1), got {test_fraction}"
         )));
     }
-    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    if labels.is_empty() {
+        return Err(Error::EmptyData { what: "labels" });
+    }
+    // The rows of each class present, in increasing order of label (a
+    // label of 10^11 is one more class, not 10^11 empty ones).
+    let mut by_class = std::collections::BTreeMap::<usize, Vec<usize>>::new();
+    for (i, &label) in labels.iter().enumerate() {
+        by_class.entry(label).or_default().push(i);
+    }
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for c in 0..classes {
-        let mut rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+    for mut rows in by_class.into_values() {
         rows.shuffle(rng);
         let n_test = (rows.len() as f64 * test_fraction).round() as usize;
         test.extend_from_slice(&rows[..n_test]);
