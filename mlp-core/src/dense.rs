@@ -179,6 +179,20 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         h
     }
 
+    fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
+        let n = rows * OUT;
+        let (mut a, mut h) = (vec![F::zero(); n], vec![F::zero(); n]);
+        let (w, b) = self.params.split_at(Self::WEIGHTS);
+        // The products of `forward`, so a batch predicts as it trains.
+        if Self::fast(rows) {
+            crate::gemm::affine(&x[..rows * IN], w, b, &mut a, IN, OUT);
+        } else {
+            kernels::affine::<F, IN, OUT>(&x[..rows * IN], w, b, &mut a);
+        }
+        self.act.forward(&a, &mut h, OUT);
+        h
+    }
+
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
         let n = rows * OUT;
         self.a.ensure_len(n);
@@ -230,6 +244,33 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
 
     fn param_count(&self) -> usize {
         OUT * IN + OUT
+    }
+
+    fn validate(&self, dense: &mut usize) -> Result<()> {
+        let layer = *dense;
+        *dense += 1;
+        self.act.validate().map_err(|why| {
+            Error::InvalidConfig(format!(
+                "dense layer {layer} ({IN}->{OUT} {}): {why}",
+                self.act.describe()
+            ))
+        })?;
+        if let Some(i) = self.params.iter().position(|v| !v.is_finite()) {
+            let which = if i < Self::WEIGHTS {
+                format!("weight [{}, {}]", i / IN, i % IN)
+            } else {
+                format!("bias [{}]", i - Self::WEIGHTS)
+            };
+            return Err(Error::InvalidParameters {
+                layer,
+                reason: format!(
+                    "{which} is {}; was the layer initialised with a non-finite scale, \
+                     such as normal(NaN)?",
+                    self.params[i]
+                ),
+            });
+        }
+        Ok(())
     }
 }
 

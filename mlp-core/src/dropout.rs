@@ -56,6 +56,10 @@ impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
         *x
     }
 
+    fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
+        x[..rows * N].to_vec()
+    }
+
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
         self.active = pass.training && self.p > 0.0;
         let n = rows * N;

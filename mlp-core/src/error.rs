@@ -68,6 +68,15 @@ pub enum Error {
         /// The update step within that epoch (from 1).
         step: usize,
     },
+    /// Parameters given to a network (or found in it) do not fit it: the
+    /// wrong number of layers, a weight matrix of the wrong shape, a NaN.
+    InvalidParameters {
+        /// The dense layer, counting from 0 (the number of layers when the
+        /// count is wrong).
+        layer: usize,
+        /// What does not fit.
+        reason: String,
+    },
     /// A hyper-parameter is out of its range (a batch size of 0, a negative
     /// learning rate, a validation fraction of 1.5, ...).
     InvalidConfig(String),
@@ -133,6 +142,9 @@ impl fmt::Display for Error {
                  the last finite step. Try a smaller learning rate, gradient \
                  clipping, or standardised inputs"
             ),
+            Error::InvalidParameters { layer, reason } => {
+                write!(f, "invalid parameters for dense layer {layer}: {reason}")
+            }
             Error::InvalidConfig(msg) => write!(f, "invalid configuration: {msg}"),
             Error::Io { path, source } => write!(f, "cannot access {}: {source}", path.display()),
             Error::BadFile { path, reason } => {

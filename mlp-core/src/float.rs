@@ -227,6 +227,15 @@ impl Float for f64 {
     }
 }
 
+/// `Ok` if a hyper-parameter is finite, else an error naming it.
+pub(crate) fn finite_param(name: &str, value: f64) -> Result<(), String> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(format!("{name} must be finite, got {value}"))
+    }
+}
+
 /// Shorthand for a constant in the float type of the surrounding code.
 #[inline(always)]
 pub(crate) fn c<F: Float>(x: f64) -> F {

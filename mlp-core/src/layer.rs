@@ -130,6 +130,21 @@ pub trait Layer<F: Float>: Send {
     /// Runs one sample on the stack, without touching the layer's buffers.
     fn infer(&self, x: &<Self::In as Width>::Array<F>) -> <Self::Out as Width>::Array<F>;
 
+    /// Runs a batch of `rows` samples (`x` is `rows x In::N`, row-major) in
+    /// inference mode, on the heap and without touching the layer's buffers;
+    /// returns the `rows x Out::N` outputs. The default runs
+    /// [`infer`](Self::infer) row by row.
+    fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
+        let (ni, no) = (<Self::In as Width>::N, <Self::Out as Width>::N);
+        let mut out = Vec::with_capacity(rows * no);
+        let mut sample = <Self::In as Width>::zeros::<F>();
+        for row in x[..rows * ni].chunks_exact(ni) {
+            sample.as_mut().copy_from_slice(row);
+            out.extend_from_slice(self.infer(&sample).as_ref());
+        }
+        out
+    }
+
     /// Runs a batch of `rows` samples (`x` is `rows x In::N`) and returns the
     /// output (`rows x Out::N`), keeping what backprop needs.
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F];
@@ -142,6 +157,21 @@ pub trait Layer<F: Float>: Send {
 
     /// Number of trainable parameters.
     fn param_count(&self) -> usize;
+
+    /// Checks that the layer can be trained and run: finite parameters and
+    /// valid activation parameters. Training calls it before anything
+    /// changes. `dense` is the index of the layer's first dense layer in the
+    /// network, for messages; a layer advances it past its dense layers.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`](crate::Error::InvalidParameters) for a
+    /// non-finite weight or bias,
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) for an invalid
+    /// activation parameter.
+    fn validate(&self, dense: &mut usize) -> crate::Result<()> {
+        let _ = dense;
+        Ok(())
+    }
 }
 
 /// A layer whose trainable parameters can be visited (by optimisers, clipping,
@@ -274,6 +304,9 @@ impl<F: Float, const N: usize> Layer<F> for Input<N> {
     fn infer(&self, x: &[F; N]) -> [F; N] {
         *x
     }
+    fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
+        x[..rows * N].to_vec()
+    }
     fn forward<'a>(&'a mut self, x: &'a [F], _rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
         x
     }
@@ -353,6 +386,9 @@ impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
     fn infer(&self, x: &<A::In as Width>::Array<F>) -> <B::Out as Width>::Array<F> {
         self.tail.infer(&self.head.infer(x))
     }
+    fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
+        self.tail.infer_batch(&self.head.infer_batch(x, rows), rows)
+    }
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
         let mid = self.head.forward(x, rows, pass);
         self.tail.forward(mid, rows, pass)
@@ -366,6 +402,10 @@ impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
     }
     fn param_count(&self) -> usize {
         self.head.param_count() + self.tail.param_count()
+    }
+    fn validate(&self, dense: &mut usize) -> crate::Result<()> {
+        self.head.validate(dense)?;
+        self.tail.validate(dense)
     }
 }
 

@@ -69,7 +69,7 @@ pub use loss::{Bce, CrossEntropy, DeltaFor, ElementLoss, Hinge, Huber, Loss, Los
 pub use network::{Network, Rng, rng};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
 pub use pool::{num_threads, set_num_threads};
-pub use trace::{GRAD_CHECK_FLOOR, GradCheck, LayerTrace, Trace};
+pub use trace::{GRAD_CHECK_FLOOR, GradCheck, Gradients, LayerTrace, Trace};
 pub use train::{
     Batch, Clip, Control, EarlyStopping, EpochRecord, History, LayerStats, TrainConfig,
 };

@@ -5,7 +5,7 @@ use crate::dense::{check_finite, check_shape};
 use crate::layer::{LayerView, OutputLayer, Param, ParamVisitor, Parameters, Pass, Takes, Width};
 use crate::loss::{Loss, LossFor};
 use crate::{Error, Float, Result};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 use std::fmt::{self, Write as _};
@@ -31,8 +31,11 @@ pub struct Network<H, O, L, F: Float = f32> {
     pub(crate) output: O,
     pub(crate) loss: L,
     pub(crate) rng: Rng,
-    /// Optimiser steps taken so far (Adam's `t`).
+    /// Optimiser steps taken so far (Adam's `t`), since the optimiser state
+    /// was last reset.
     pub(crate) steps: u64,
+    /// The optimiser whose state the layers hold (`None` after a reset).
+    pub(crate) optimizer: Option<crate::Optimizer>,
     /// Reused buffers: a gathered batch of inputs and targets, and `dL/dh` at the output.
     pub(crate) xb: Buffer<F>,
     pub(crate) yb: Buffer<F>,
@@ -57,6 +60,7 @@ where
             loss,
             rng,
             steps: 0,
+            optimizer: None,
             xb: Buffer::new(),
             yb: Buffer::new(),
             grad_h: Buffer::new(),
@@ -98,16 +102,26 @@ where
     /// # Errors
     /// [`Error::ShapeMismatch`] for a wrong number of columns,
     /// [`Error::NonFiniteValue`] for NaN or infinite inputs.
+    ///
+    /// The batch runs through the same products as training, in chunks,
+    /// with every intermediate value on the heap: a network of any width
+    /// predicts on any thread, whatever its stack size.
     pub fn predict_batch(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
         check_shape("input columns", Self::INPUTS, x.ncols())?;
         check_finite("inputs", x)?;
-        let mut out = Array2::zeros((x.nrows(), Self::OUTPUTS));
-        let mut sample = <H::In as Width>::zeros::<F>();
-        for (row, mut out) in x.rows().into_iter().zip(out.rows_mut()) {
-            for (s, &v) in sample.as_mut().iter_mut().zip(row) {
-                *s = v;
-            }
-            for (o, &v) in out.iter_mut().zip(self.predict(&sample).as_ref()) {
+        let mut out = crate::data::zeros_checked((x.nrows(), Self::OUTPUTS))?;
+        // About a million input values per chunk, at least one row.
+        let chunk = ((1 << 20) / Self::INPUTS).clamp(1, 1024);
+        let mut xs = Vec::new();
+        for (rows, mut out) in x
+            .axis_chunks_iter(ndarray::Axis(0), chunk)
+            .zip(out.axis_chunks_iter_mut(ndarray::Axis(0), chunk))
+        {
+            xs.clear();
+            xs.extend(rows.iter().copied());
+            let h = self.hidden.infer_batch(&xs, rows.nrows());
+            let y = self.output.infer_batch(&h, rows.nrows());
+            for (o, &v) in out.iter_mut().zip(&y) {
                 *o = v;
             }
         }
@@ -182,6 +196,112 @@ where
     pub fn visit_layers<'s>(&'s self, rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
         self.hidden.visit(rows, f);
         self.output.visit(rows, f);
+    }
+
+    /// Every dense layer's weights (`out x in`, as PyTorch's `nn.Linear`
+    /// stores them) and biases, first layer first: what
+    /// [`set_weights`](Self::set_weights) takes (Keras' `get_weights`).
+    ///
+    /// ```
+    /// let mut net = mlp_macros::network!{ input 2 => dense 3 relu => dense 1 sigmoid; loss bce };
+    /// let layers = net.get_weights();
+    /// assert_eq!(layers[0].0.dim(), (3, 2));
+    /// assert_eq!(layers[1].1.len(), 1);
+    /// net.set_weights(&layers)?;
+    /// # Ok::<(), mlp_core::Error>(())
+    /// ```
+    pub fn get_weights(&self) -> Vec<(Array2<F>, Array1<F>)> {
+        let mut layers = Vec::new();
+        self.visit_layers(0, &mut |layer| {
+            if let LayerView::Dense(d) = layer {
+                layers.push((d.w.to_owned(), d.b.to_owned()));
+            }
+        });
+        layers
+    }
+
+    /// Replaces every dense layer's weights (`out x in`) and biases, first
+    /// layer first, all or nothing: everything is checked before anything
+    /// changes. The optimiser state is reset (see
+    /// [`reset_optimizer`](Self::reset_optimizer)), as for a network built
+    /// with these weights.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] naming the first layer whose matrix or
+    /// vector has the wrong shape or holds a NaN or infinity, or the layer
+    /// count when there are too few or too many layers. The network is then
+    /// unchanged.
+    pub fn set_weights(&mut self, layers: &[(Array2<F>, Array1<F>)]) -> Result<()> {
+        let mut shapes = Vec::new();
+        self.visit_layers(0, &mut |layer| {
+            if let LayerView::Dense(d) = layer {
+                shapes.push(d.w.dim());
+            }
+        });
+        if layers.len() != shapes.len() {
+            return Err(Error::InvalidParameters {
+                layer: layers.len().min(shapes.len()),
+                reason: format!(
+                    "the network has {} dense layers, got parameters for {}",
+                    shapes.len(),
+                    layers.len()
+                ),
+            });
+        }
+        for (layer, ((w, b), &(out, inp))) in layers.iter().zip(&shapes).enumerate() {
+            let bad = |reason: String| Err(Error::InvalidParameters { layer, reason });
+            if w.dim() != (out, inp) {
+                return bad(format!(
+                    "weights must be {out} x {inp} (out x in), got {} x {}",
+                    w.nrows(),
+                    w.ncols()
+                ));
+            }
+            if b.len() != out {
+                return bad(format!("biases must have {out} values, got {}", b.len()));
+            }
+            if let Some(((r, c), v)) = w.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                return bad(format!("weight [{r}, {c}] is {v}"));
+            }
+            if let Some((i, v)) = b.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                return bad(format!("bias [{i}] is {v}"));
+            }
+        }
+        let mut k = 0;
+        self.visit_params(&mut |p| {
+            let (w, b) = &layers[k];
+            let (wv, bv) = p.value.split_at_mut(p.weights);
+            for (dst, &src) in wv.iter_mut().zip(w.iter()) {
+                *dst = src;
+            }
+            for (dst, &src) in bv.iter_mut().zip(b.iter()) {
+                *dst = src;
+            }
+            k += 1;
+        });
+        self.reset_optimizer();
+        Ok(())
+    }
+
+    /// Forgets the optimiser's state: SGD's velocity, Adam's moments and its
+    /// step count `t`. The next `fit` starts the optimiser afresh, as a new
+    /// `torch.optim` object or a Keras `compile` would.
+    ///
+    /// `fit` keeps the state between calls while the optimiser stays the
+    /// same apart from its learning rate (so training can be continued,
+    /// and a schedule or a manual change of rate does not restart Adam), and
+    /// resets it by itself when the rule or another hyper-parameter changes
+    /// (SGD to Adam, a new momentum, new betas).
+    pub fn reset_optimizer(&mut self) {
+        self.visit_params(&mut |p| *p.state = Default::default());
+        self.steps = 0;
+        self.optimizer = None;
+    }
+
+    /// Optimiser steps taken since the optimiser state was last reset
+    /// (Adam's `t`).
+    pub fn optimizer_steps(&self) -> u64 {
+        self.steps
     }
 
     /// Hands every parameter tensor, first layer first, to `f`.
@@ -303,6 +423,21 @@ where
             .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
     }
 
+    /// Checks the network itself before it trains: finite parameters, and
+    /// valid activation and loss parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] for a non-finite weight or bias,
+    /// [`Error::InvalidConfig`] for an invalid activation or loss parameter.
+    pub fn validate(&self) -> Result<()> {
+        let mut dense = 0;
+        self.hidden.validate(&mut dense)?;
+        self.output.validate(&mut dense)?;
+        self.loss
+            .validate()
+            .map_err(|why| Error::InvalidConfig(format!("loss {}: {why}", self.loss.describe())))
+    }
+
     /// Checks a data set against the network: widths, row counts, emptiness,
     /// finiteness and the loss's target domain.
     ///
@@ -349,6 +484,7 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
             loss: self.loss.clone(),
             rng: self.rng.clone(),
             steps: self.steps,
+            optimizer: self.optimizer,
             xb: Buffer::new(),
             yb: Buffer::new(),
             grad_h: Buffer::new(),

@@ -123,6 +123,21 @@ impl Optimizer {
         }
     }
 
+    /// Whether `other` is the same rule with the same hyper-parameters,
+    /// learning rate aside: then its state (velocity, moments, step count)
+    /// carries over from one `fit` to the next.
+    pub fn same_rule(&self, other: &Optimizer) -> bool {
+        match (self, other) {
+            (Optimizer::Sgd(a), Optimizer::Sgd(b)) => {
+                a.momentum == b.momentum && a.nesterov == b.nesterov
+            }
+            (Optimizer::Adam(a), Optimizer::Adam(b)) => {
+                a.beta1 == b.beta1 && a.beta2 == b.beta2 && a.eps == b.eps
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), String> {
         let ok = |x: f64| x.is_finite();
         match *self {
@@ -131,6 +146,9 @@ impl Optimizer {
             }
             Optimizer::Sgd(o) if !(0.0..1.0).contains(&o.momentum) => {
                 Err(format!("momentum must be in [0, 1), got {}", o.momentum))
+            }
+            Optimizer::Sgd(o) if o.nesterov && o.momentum == 0.0 => {
+                Err("Nesterov's form needs a momentum above 0 (as in torch.optim.SGD)".into())
             }
             Optimizer::Adam(o) if !(ok(o.lr) && o.lr > 0.0) => {
                 Err(format!("learning rate must be positive, got {}", o.lr))
@@ -485,6 +503,35 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// Checks the parameters: a decay factor in `(0, 1]`, a step of at least
+    /// one epoch, a finite non-negative `k`.
+    ///
+    /// # Errors
+    /// What is wrong, in words (a negative `gamma` would flip the sign of
+    /// every other epoch's rate and climb the loss).
+    pub fn validate(&self) -> Result<(), String> {
+        let decay = |gamma: f64| {
+            if gamma > 0.0 && gamma <= 1.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "a schedule's decay factor gamma must be in (0, 1], got {gamma}"
+                ))
+            }
+        };
+        match *self {
+            Schedule::Constant => Ok(()),
+            Schedule::Step { every: 0, .. } => {
+                Err("a step schedule must decay every 1 or more epochs, got 0".into())
+            }
+            Schedule::Step { gamma, .. } | Schedule::Exponential { gamma } => decay(gamma),
+            Schedule::InverseTime { k } if !(k >= 0.0 && k.is_finite()) => Err(format!(
+                "an inverse-time schedule's k must be finite and non-negative, got {k}"
+            )),
+            Schedule::InverseTime { .. } => Ok(()),
+        }
+    }
+
     /// The learning rate in epoch `epoch` (from 0) for base rate `lr0`.
     pub fn lr(&self, lr0: f64, epoch: usize) -> f64 {
         let e = epoch as f64;

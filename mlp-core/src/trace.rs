@@ -39,6 +39,17 @@ pub struct Trace<F> {
     pub loss: F,
 }
 
+/// The gradient of the mean loss over one batch, from
+/// [`Network::gradients`]: before any penalty, clipping or update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gradients<F> {
+    /// The mean loss over the batch.
+    pub loss: F,
+    /// `(dL/dW, dL/db)` per dense layer, first layer first; `dL/dW` is
+    /// `out x in`, laid out as the weights.
+    pub layers: Vec<(Array2<F>, Array1<F>)>,
+}
+
 /// The result of [`Network::grad_check`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradCheck {
@@ -73,8 +84,9 @@ where
     /// examples. The weights do not change.
     ///
     /// # Errors
-    /// As [`Network::check_data`].
+    /// As [`Network::check_data`] and [`Network::validate`].
     pub fn trace(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<Trace<F>> {
+        self.validate()?;
         self.check_data(x, y)?;
         let rows = self.gather(x, y, 0..x.nrows());
         let loss = self.backprop(rows, false) / F::from_f64(rows as f64);
@@ -99,6 +111,32 @@ where
         Ok(Trace { layers, loss })
     }
 
+    /// The gradient of the mean loss on `(x, y)` with respect to every weight
+    /// and bias, as backprop computes it, with dropout off: the loss's own
+    /// gradient, before L1/L2 penalties and clipping, and without a step
+    /// (what `loss.backward()` leaves in PyTorch's `.grad`). The weights,
+    /// the optimiser state and the random stream do not change.
+    ///
+    /// # Errors
+    /// As [`Network::check_data`] and [`Network::validate`].
+    pub fn gradients(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        y: ArrayView2<'_, F>,
+    ) -> Result<Gradients<F>> {
+        self.validate()?;
+        self.check_data(x, y)?;
+        let rows = self.gather(x, y, 0..x.nrows());
+        let loss = self.backprop(rows, false) / F::from_f64(rows as f64);
+        let mut layers = Vec::new();
+        self.visit_layers(rows, &mut |layer| {
+            if let LayerView::Dense(d) = layer {
+                layers.push((d.grad_w.to_owned(), d.grad_b.to_owned()));
+            }
+        });
+        Ok(Gradients { loss, layers })
+    }
+
     /// Compares backprop's gradient of the mean loss on `(x, y)` with central
     /// finite differences, parameter by parameter, with dropout off.
     ///
@@ -113,13 +151,21 @@ where
     /// The weights are restored exactly afterwards.
     ///
     /// # Errors
-    /// As [`Network::check_data`].
+    /// As [`Network::check_data`] and [`Network::validate`], and
+    /// [`Error::InvalidConfig`](crate::Error::InvalidConfig) unless `eps` is
+    /// positive and finite.
     pub fn grad_check(
         &mut self,
         x: ArrayView2<'_, F>,
         y: ArrayView2<'_, F>,
         eps: f64,
     ) -> Result<GradCheck> {
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(crate::Error::InvalidConfig(format!(
+                "the finite-difference step eps must be positive and finite, got {eps}"
+            )));
+        }
+        self.validate()?;
         self.check_data(x, y)?;
         let rows = self.gather(x, y, 0..x.nrows());
         self.backprop(rows, false);

@@ -212,6 +212,7 @@ impl TrainConfig {
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
         self.optimizer.validate().map_err(Error::InvalidConfig)?;
+        self.schedule.validate().map_err(Error::InvalidConfig)?;
         if let Batch::Mini(0) = self.batch {
             return bad("mini-batch size must be at least 1".into());
         }
@@ -362,6 +363,7 @@ where
         L: DeltaFor<F, O::Act>,
     {
         cfg.validate()?;
+        self.validate()?;
         self.check_data(x, y)?;
         // Which rows train and which validate; validation rows refer to `vx, vy`.
         let n_all = x.nrows();
@@ -408,6 +410,7 @@ where
             let mut loss_sum = 0.0;
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
+            let mut last_rows = 0;
             // A full batch is never shuffled, so the rows gathered in the
             // first epoch stay in the batch buffers, unless the validation
             // loss gathers its own rows into them.
@@ -428,12 +431,13 @@ where
                 })?;
                 loss_sum += loss;
                 updates += 1;
+                last_rows = rows;
                 if cfg.record_stats {
                     self.accumulate_grad_norms(&mut grad_norm_sums);
                 }
             }
             let layers = if cfg.record_stats {
-                self.layer_stats(&grad_norm_sums, updates, batch.min(n))
+                self.layer_stats(&grad_norm_sums, updates, last_rows)
             } else {
                 Vec::new()
             };
@@ -500,6 +504,7 @@ where
         L: DeltaFor<F, O::Act>,
     {
         cfg.validate()?;
+        self.validate()?;
         self.check_data(x, y)?;
         self.prepare_optimizer(&cfg.optimizer);
         let rows = self.gather(x, y, 0..x.nrows());
@@ -509,8 +514,13 @@ where
     }
 
     /// Sizes every layer's optimiser state for `opt` (once, before the
-    /// steps of [`train_step`](Self::train_step)).
+    /// steps of [`train_step`](Self::train_step)), first resetting it if it
+    /// was built by another rule (see [`reset_optimizer`](Self::reset_optimizer)).
     fn prepare_optimizer(&mut self, opt: &Optimizer) {
+        if self.optimizer.is_some_and(|old| !old.same_rule(opt)) {
+            self.reset_optimizer();
+        }
+        self.optimizer = Some(*opt);
         self.visit_params(&mut |p| opt.prepare(p.state, p.value.len()));
     }
 

@@ -38,6 +38,9 @@ impl<F: Float> Elementwise<F> for Elu {
     fn describe(&self) -> String {
         format!("elu({})", self.alpha)
     }
+    fn validate(&self) -> Result<(), String> {
+        crate::float::finite_param("elu alpha", self.alpha)
+    }
 }
 
 impl<F: Float> ElementwiseDerivative<F> for Elu {

@@ -39,6 +39,9 @@ impl<F: Float> Elementwise<F> for LeakyRelu {
     fn describe(&self) -> String {
         format!("leaky_relu({})", self.beta)
     }
+    fn validate(&self) -> Result<(), String> {
+        crate::float::finite_param("leaky_relu slope beta", self.beta)
+    }
 }
 
 impl<F: Float> ElementwiseDerivative<F> for LeakyRelu {

@@ -62,6 +62,15 @@ pub trait Activation<F: Float>: Copy + Debug + Send + Sync + 'static {
     fn saturated(&self, _a: F, _h: F) -> bool {
         false
     }
+
+    /// Checks the activation's parameters (a finite slope, say); training
+    /// refuses an activation that fails, naming the reason.
+    ///
+    /// # Errors
+    /// Why the parameters are invalid.
+    fn validate(&self) -> std::result::Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The derivative of an activation, as backprop uses it.
@@ -103,6 +112,13 @@ pub trait Elementwise<F: Float>: Copy + Debug + Send + Sync + 'static {
     /// See [`Activation::saturated`].
     fn saturated(&self, _x: F, _fx: F) -> bool {
         false
+    }
+    /// See [`Activation::validate`].
+    ///
+    /// # Errors
+    /// Why the parameters are invalid.
+    fn validate(&self) -> std::result::Result<(), String> {
+        Ok(())
     }
 }
 
@@ -156,6 +172,9 @@ macro_rules! elementwise_activation {
             }
             fn saturated(&self, a: F, h: F) -> bool {
                 $crate::Elementwise::<F>::saturated(self, a, h)
+            }
+            fn validate(&self) -> ::std::result::Result<(), ::std::string::String> {
+                $crate::Elementwise::<F>::validate(self)
             }
         }
     )+};

@@ -31,6 +31,17 @@ impl<F: Float> Loss<F> for Huber {
     fn describe(&self) -> String {
         format!("huber({})", self.d)
     }
+    fn validate(&self) -> Result<(), String> {
+        if self.d > 0.0 && self.d.is_finite() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the huber threshold d must be positive and finite, got {} \
+                 (at d <= 0 the loss is no longer a loss: it goes negative or is flat)",
+                self.d
+            ))
+        }
+    }
 }
 
 impl<F: Float> ElementLoss<F> for Huber {

@@ -11,6 +11,34 @@
 //!
 //! Every loss is a sum over the outputs of one sample; training averages it
 //! over the samples of a batch.
+//!
+//! # Against PyTorch
+//!
+//! PyTorch's losses (with their default `reduction="mean"`) average over
+//! every element of the batch, samples *and* outputs; `mlp` sums over the
+//! `K` outputs of a sample and averages over the samples. For a network
+//! with `K` outputs:
+//!
+//! | `mlp` | PyTorch | relation |
+//! |---|---|---|
+//! | `mse` (`1/2 sum_k r_k^2`) | `nn.MSELoss()` | `mse = K/2 x MSELoss` |
+//! | `mae` | `nn.L1Loss()` | `mae = K x L1Loss` |
+//! | `huber(d)` | `nn.HuberLoss(delta=d)` | `huber = K x HuberLoss` |
+//! | `bce` (after sigmoid) | `nn.BCEWithLogitsLoss()` on the logits `a` | `bce = K x BCEWithLogitsLoss` |
+//! | `cross_entropy` (after softmax) | `nn.CrossEntropyLoss()` on the logits `a`, with class-probability targets | equal |
+//! | `hinge` | none: the perceptron criterion `max(0, -y h)` | not `nn.HingeEmbeddingLoss`, and not the SVM hinge `max(0, 1 - y h)` |
+//!
+//! Gradients scale the same way, so with plain SGD a learning rate `eta`
+//! here is `eta x K/2` (mse) or `eta x K` (mae, huber, bce) in PyTorch.
+//!
+//! Around the loss, [`TrainConfig`](crate::TrainConfig) differs from
+//! `torch.optim` in two places:
+//! - `l1` and `l2` penalise weights only, never biases, and their
+//!   gradients (`l1 sign(w) + l2 w`) are added *before* clipping; PyTorch's
+//!   `weight_decay = l2` covers every parameter it is given and is added
+//!   inside `step()`, after `clip_grad_norm_`.
+//! - `Clip::Norm(c)` scales the gradients by `c / ||g||` when `||g|| > c`;
+//!   `clip_grad_norm_` by `c / (||g|| + 1e-6)`.
 
 mod bce;
 mod cross_entropy;
@@ -83,6 +111,15 @@ pub trait Loss<F: Float>: Copy + Debug + Send + Sync + 'static {
     /// # Errors
     /// [`Error::InvalidTarget`](crate::Error::InvalidTarget) naming the first bad row.
     fn check_targets(&self, _y: &[F], _width: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// Checks the loss's parameters (Huber's threshold, say); training
+    /// refuses a loss that fails, naming the reason.
+    ///
+    /// # Errors
+    /// Why the parameters are invalid.
+    fn validate(&self) -> std::result::Result<(), String> {
         Ok(())
     }
 }
