@@ -101,3 +101,53 @@ fn linear_layers_collapse() {
         assert!((net.predict(&x)[0] - single).abs() < 1e-12);
     }
 }
+
+mlp::network! {
+    /// The mission's line, as a type, so it can be built from any seed.
+    MissionLine: input 2 => dense 4 relu => dense 1 sigmoid; loss bce; init he
+}
+
+/// Whether `net` classifies all four XOR points after 20 000 epochs of the
+/// library's default training (SGD at 0.01 in batches of up to 32, here the
+/// whole set).
+fn learns_xor<H, O>(net: &mut Network<H, O, Bce, f32>) -> bool
+where
+    H: mlp::Backward<f32>,
+    O: mlp::OutputLayer<f32, Act = Sigmoid> + mlp::Takes<f32, H::Out>,
+{
+    let x = array![[0.0f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    let y = array![[0.0f32], [1.0], [1.0], [0.0]];
+    net.fit(x.view(), y.view(), &TrainConfig::new().epochs(20_000))
+        .unwrap();
+    let out = net.predict_batch(x.view()).unwrap();
+    out.iter()
+        .zip(y.iter())
+        .all(|(o, t)| (*o > 0.5) == (*t > 0.5))
+}
+
+/// `network!{ input 2 => dense 4 relu => dense 1 sigmoid; loss bce; init he }`
+/// learns XOR from at least 95 of the seeds 0 to 99 (97 measured), where
+/// the start Keras would make (every layer drawn by He, zero biases: three
+/// of four units can start dead) learns it from 63. The difference is the
+/// declared network's start: ReLU biases at 0.1 and a zero output layer
+/// (see the `network!` documentation).
+#[test]
+fn the_mission_line_learns_xor_from_almost_every_seed() {
+    let declared = (0..100)
+        .filter(|&seed| learns_xor(&mut MissionLine::new(seed)))
+        .count();
+    let keras_start = (0..100u64)
+        .filter(|&seed| {
+            let mut r = rng(seed);
+            let hidden = Dense::<2, 4, _>::new(Relu, Init::HeNormal, &mut r);
+            let output = Dense::<4, 1, _>::new(Sigmoid, Init::HeNormal, &mut r);
+            let mut net = Network::new(hidden, output, Bce, r);
+            let mut layers = net.get_weights();
+            layers[0].1.fill(0.0);
+            net.set_weights(&layers).unwrap();
+            learns_xor(&mut net)
+        })
+        .count();
+    assert!(declared >= 95, "{declared} of 100 seeds");
+    assert_eq!((declared, keras_start), (97, 63));
+}

@@ -71,13 +71,17 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     /// Number of weights, `OUT x IN`; the biases follow them in `params`.
     const WEIGHTS: usize = IN * OUT;
 
-    /// A layer with weights drawn by `init` from `rng` and zero biases.
+    /// A layer with weights drawn by `init` from `rng`, and biases at the
+    /// activation's [`initial_bias`](Activation::initial_bias): `0`, or
+    /// `0.1` for [`Relu`](crate::Relu).
     pub fn new<R: Rng + ?Sized>(act: A, init: Init, rng: &mut R) -> Self {
-        // W row by row, then zero biases: drawn straight into the block.
+        // W row by row, then the biases: drawn straight into the block.
         let mut params = Buffer::zeros(Self::WEIGHTS + OUT);
-        for w in &mut params[..Self::WEIGHTS] {
+        let (w, b) = params.split_at_mut(Self::WEIGHTS);
+        for w in w {
             *w = init.sample::<F, R>(IN, OUT, rng);
         }
+        b.fill(F::from_f64(act.initial_bias()));
         Self::from_params(params, act)
     }
 

@@ -1,7 +1,8 @@
 //! Weight initialisers: how the first weights are drawn.
 //!
 //! `fan_in` is the number of inputs of a layer, `fan_out` its number of
-//! outputs. Biases always start at zero. All draws come from the seeded RNG
+//! outputs. Biases start at zero, except in ReLU layers, where they start at
+//! `0.1` (see [`Relu`](crate::Relu)). All draws come from the seeded RNG
 //! passed in, so a seed fixes the network.
 
 use crate::Float;

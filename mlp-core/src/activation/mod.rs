@@ -71,6 +71,12 @@ pub trait Activation<F: Float>: Copy + Debug + Send + Sync + 'static {
     fn validate(&self) -> std::result::Result<(), String> {
         Ok(())
     }
+
+    /// The value a new layer's biases start at: `0`, except where a unit
+    /// would otherwise start with no gradient (see [`Relu`]).
+    fn initial_bias(&self) -> f64 {
+        0.0
+    }
 }
 
 /// The derivative of an activation, as backprop uses it.
@@ -119,6 +125,10 @@ pub trait Elementwise<F: Float>: Copy + Debug + Send + Sync + 'static {
     /// Why the parameters are invalid.
     fn validate(&self) -> std::result::Result<(), String> {
         Ok(())
+    }
+    /// See [`Activation::initial_bias`].
+    fn initial_bias(&self) -> f64 {
+        0.0
     }
 }
 
@@ -175,6 +185,9 @@ macro_rules! elementwise_activation {
             }
             fn validate(&self) -> ::std::result::Result<(), ::std::string::String> {
                 $crate::Elementwise::<F>::validate(self)
+            }
+            fn initial_bias(&self) -> f64 {
+                $crate::Elementwise::<F>::initial_bias(self)
             }
         }
     )+};
