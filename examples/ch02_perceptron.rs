@@ -1,12 +1,18 @@
 // Chapter 2: the perceptron. Run: cargo run --example ch02_perceptron
+// (add `-- --exercises` for the solutions to the exercises).
 use mlp::perceptron::{Perceptron, delta_rule, novikoff_bound};
+use mlp_book::Page;
 use ndarray::{Array1, Array2, array};
 use rand::RngExt;
 use rand::seq::SliceRandom;
 use std::fmt::Write;
 
 fn main() {
-    print!("{}", chapter());
+    if std::env::args().any(|a| a == "--exercises") {
+        print!("{}", exercises().printed());
+    } else {
+        print!("{}", chapter().printed());
+    }
 }
 
 /// The four corners of the unit square, the inputs of AND, OR and XOR.
@@ -62,10 +68,12 @@ fn least_squares(x: &Array2<f64>, y: &[f64]) -> [f64; 3] {
     [m[0][3] / m[0][0], m[1][3] / m[1][1], m[2][3] / m[2][2]]
 }
 
-/// Everything this chapter prints (snapshot-tested by tests/book.rs).
-pub fn chapter() -> String {
-    let mut out = String::new();
+/// Everything this chapter prints, the numbers its text quotes and its
+/// figure (snapshot-tested by tests/book.rs).
+pub fn chapter() -> Page {
+    let mut out = Page::new();
     let x = corners();
+    out.section("and_or");
 
     // ANCHOR: and_or
     // Labels in {-1, +1}; separators written with the bias first.
@@ -85,6 +93,9 @@ pub fn chapter() -> String {
             run.epochs, run.updates
         )
         .unwrap();
+        let key = name.to_lowercase();
+        out.fact(&format!("{key}_updates"), run.updates);
+        out.fact(&format!("{key}_bound"), format!("{:.0}", bound.bound));
         writeln!(out, "  mistakes per epoch: {:?}", run.errors_per_epoch)
             .unwrap();
         writeln!(out, "  learned w = [w0, w1, w2] = {:?}", p.w.to_vec())
@@ -99,6 +110,7 @@ pub fn chapter() -> String {
         writeln!(out, "  predictions {predictions:?}, targets {y:?}").unwrap();
     }
 
+    out.section("cloud");
     // ANCHOR: bound
     let (cloud, labels) = separable_cloud(200, 1);
     let w_star = array![-0.3, 1.0, 1.0]; // the line x1 + x2 = 0.3
@@ -109,6 +121,7 @@ pub fn chapter() -> String {
         bound.radius, bound.margin, bound.bound
     )
     .unwrap();
+    out.fact("cloud_bound", format!("{:.0}", bound.bound));
     writeln!(out, "  eta    order   epochs  updates").unwrap();
     for eta in [0.01, 1.0, 100.0] {
         for order in 0..3u64 {
@@ -130,6 +143,7 @@ pub fn chapter() -> String {
     }
     // ANCHOR_END: bound
 
+    out.section("xor");
     // ANCHOR: xor
     let xor = [-1.0, 1.0, 1.0, -1.0];
     let mut p = Perceptron::new(2);
@@ -155,7 +169,9 @@ pub fn chapter() -> String {
     .unwrap();
     let fewest = run.errors_per_epoch.iter().min().unwrap();
     writeln!(out, "  fewest mistakes in any epoch: {fewest}").unwrap();
+    out.fact("xor_epochs", run.epochs);
 
+    out.section("delta");
     // ANCHOR: delta
     let and01 = [0.0, 0.0, 0.0, 1.0]; // AND with 0/1 targets
     let mut w = Array1::zeros(3);
@@ -192,19 +208,22 @@ pub fn chapter() -> String {
         losses[0], losses[4999]
     )
     .unwrap();
+    out.figure("ch02_boundaries.svg", boundaries());
     out
 }
 
-/// The chapter's figures: `(file name, SVG)`.
-pub fn figures() -> Vec<(&'static str, String)> {
+/// The perceptron's lines on AND and OR, and XOR with no line.
+fn boundaries() -> String {
+    use mlp_book::plot::PALETTE;
     use plotters::prelude::*;
     let x = corners();
     let mut svg = String::new();
     {
         let root =
-            SVGBackend::with_string(&mut svg, (780, 280)).into_drawing_area();
+            SVGBackend::with_string(&mut svg, (720, 330)).into_drawing_area();
         root.fill(&WHITE).unwrap();
-        let panels = root.split_evenly((1, 3));
+        let (top, legend) = root.split_vertically(290);
+        let panels = top.split_evenly((1, 3));
         let cases = [
             ("AND", [-1.0, -1.0, -1.0, 1.0]),
             ("OR", [-1.0, 1.0, 1.0, 1.0]),
@@ -212,20 +231,13 @@ pub fn figures() -> Vec<(&'static str, String)> {
         ];
         for (panel, (name, y)) in panels.iter().zip(cases) {
             let mut chart = ChartBuilder::on(panel)
-                .caption(name, ("sans-serif", 18))
-                .margin(12)
-                .x_label_area_size(28)
-                .y_label_area_size(44)
+                .caption(name, mlp_book::plot::CAPTION)
+                .margin(10)
+                .x_label_area_size(44)
+                .y_label_area_size(52)
                 .build_cartesian_2d(-0.5f64..1.5, -0.5f64..1.5)
                 .unwrap();
-            chart
-                .configure_mesh()
-                .x_labels(5)
-                .y_labels(5)
-                .x_desc("x1")
-                .y_desc("x2")
-                .draw()
-                .unwrap();
+            mlp_book::plot::style_mesh(&mut chart, "x1", "x2");
             let mut p = Perceptron::new(2);
             let run = p.train(x.view(), &y, 1.0, 1000).unwrap();
             if run.converged {
@@ -237,20 +249,89 @@ pub fn figures() -> Vec<(&'static str, String)> {
                     })
                     .filter(|&(_, x2)| (-0.5..=1.5).contains(&x2));
                 chart
-                    .draw_series(LineSeries::new(line, BLACK.stroke_width(2)))
+                    .draw_series(LineSeries::new(line, BLACK.stroke_width(3)))
                     .unwrap();
             }
             let points = x.rows().into_iter().zip(y).map(|(r, t)| {
                 let style = if t > 0.0 {
-                    BLUE.filled()
+                    PALETTE[0].filled()
                 } else {
-                    RED.stroke_width(2)
+                    PALETTE[1].stroke_width(3)
                 };
-                Circle::new((r[0], r[1]), 7, style)
+                Circle::new((r[0], r[1]), 8, style)
             });
             chart.draw_series(points).unwrap();
         }
+        use mlp_book::plot::Mark;
+        mlp_book::plot::legend_row(
+            &legend,
+            &[
+                (Mark::Dot(PALETTE[0]), "label +1 (true)"),
+                (Mark::Ring(PALETTE[1]), "label -1 (false)"),
+                (Mark::Line(BLACK), "learned line w . [1, x] = 0"),
+            ],
+        );
         root.present().unwrap();
     }
-    vec![("ch02_boundaries.svg", svg)]
+    svg
+}
+
+/// The solutions to the chapter's exercises, run (snapshot-tested by
+/// tests/book.rs and shown in the book's solutions appendix).
+pub fn exercises() -> Page {
+    let mut out = Page::new();
+    let x = corners();
+    let and = [-1.0, -1.0, -1.0, 1.0];
+
+    out.section("ex1");
+    // ANCHOR: ex1
+    // The AND samples in reverse order.
+    let rev = x.slice(ndarray::s![..;-1, ..]).to_owned();
+    let and_rev: Vec<f64> = and.iter().rev().copied().collect();
+    let mut forward = Perceptron::new(2);
+    let mut backward = Perceptron::new(2);
+    let f = forward.train(x.view(), &and, 1.0, 100).unwrap();
+    let b = backward.train(rev.view(), &and_rev, 1.0, 100).unwrap();
+    let w_star = array![-1.5, 1.0, 1.0];
+    let bound = novikoff_bound(x.view(), &and, w_star.view()).unwrap();
+    // ANCHOR_END: ex1
+    writeln!(out, "AND in the given order: {} updates", f.updates).unwrap();
+    writeln!(out, "AND in reverse order:   {} updates", b.updates).unwrap();
+    writeln!(out, "Novikoff's bound:       {:.0}", bound.bound).unwrap();
+    out.fact("ex1_forward", f.updates);
+    out.fact("ex1_backward", b.updates);
+
+    out.section("ex2");
+    // ANCHOR: ex2
+    // OR plus a fifth sample: the corner (1, 1) again, labelled false.
+    let x5 = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 1.0]];
+    let or5 = [-1.0, 1.0, 1.0, 1.0, -1.0];
+    let mut p = Perceptron::new(2);
+    let run = p.train(x5.view(), &or5, 1.0, 50).unwrap();
+    // ANCHOR_END: ex2
+    writeln!(out, "converged: {}", run.converged).unwrap();
+    writeln!(out, "mistakes per epoch: {:?}", run.errors_per_epoch).unwrap();
+
+    out.section("ex3");
+    // ANCHOR: ex3
+    // Novikoff's bound for OR from its definition: D is the longest
+    // [1, x], gamma the smallest y w* . [1, x] / ||w*||.
+    let w_star = [-0.5, 1.0, 1.0];
+    let norm = w_star.iter().map(|w| w * w).sum::<f64>().sqrt();
+    let or = [-1.0, 1.0, 1.0, 1.0];
+    let (mut d, mut gamma) = (0.0f64, f64::INFINITY);
+    for (r, y) in x.rows().into_iter().zip(or) {
+        let v = [1.0, r[0], r[1]];
+        d = d.max(v.iter().map(|a| a * a).sum::<f64>().sqrt());
+        let a: f64 = v.iter().zip(w_star).map(|(a, w)| a * w).sum();
+        gamma = gamma.min(y * a / norm);
+    }
+    // ANCHOR_END: ex3
+    writeln!(
+        out,
+        "D = {d:.4}, gamma = {gamma:.4}, (D/gamma)^2 = {:.1}",
+        (d / gamma).powi(2)
+    )
+    .unwrap();
+    out
 }

@@ -1,10 +1,16 @@
 // Chapter 3: XOR and hidden layers. Run: cargo run --example ch03_xor
+// (add `-- --exercises` for the solutions to the exercises).
 use mlp::prelude::*;
+use mlp_book::Page;
 use ndarray::{Array2, array};
 use std::fmt::Write;
 
 fn main() {
-    print!("{}", chapter());
+    if std::env::args().any(|a| a == "--exercises") {
+        print!("{}", exercises().printed());
+    } else {
+        print!("{}", chapter().printed());
+    }
 }
 
 fn xor_data() -> (Array2<f64>, Array2<f64>) {
@@ -49,11 +55,28 @@ type NetXor =
     Network<Dense<2, 2, Sigmoid, f64>, Dense<2, 1, Sigmoid, f64>, Mse, f64>;
 // ANCHOR_END: learned
 
-/// Everything this chapter prints (snapshot-tested by tests/book.rs).
-pub fn chapter() -> String {
-    let mut out = String::new();
+/// Whether `net` puts every XOR point on the right side of 0.5.
+fn solves<H, O, L>(net: &Network<H, O, L, f64>) -> bool
+where
+    H: mlp::Parameters<f64>,
+    O: mlp::OutputLayer<f64> + mlp::Takes<f64, H::Out>,
+    L: mlp::Loss<f64>,
+{
+    let (x, y) = xor_data();
+    let y_hat = net.predict_batch(x.view()).unwrap();
+    y_hat
+        .iter()
+        .zip(y.iter())
+        .all(|(o, t)| (*o > 0.5) == (*t > 0.5))
+}
+
+/// Everything this chapter prints, the numbers its text quotes and its
+/// figures (snapshot-tested by tests/book.rs).
+pub fn chapter() -> Page {
+    let mut out = Page::new();
     let (x, y) = xor_data();
 
+    out.section("truth_table");
     // ANCHOR: truth_table
     let net = hand_built();
     writeln!(out, "x1 x2 | h1 (NAND) h2 (OR) | y_hat target").unwrap();
@@ -71,7 +94,8 @@ pub fn chapter() -> String {
     // ANCHOR_END: truth_table
 
     let (history, net) = learned(3);
-    writeln!(out, "\nBackprop, 2-2-1 sigmoid, seed 3:").unwrap();
+    out.section("learned");
+    writeln!(out, "Backprop, 2-2-1 sigmoid, seed 3:").unwrap();
     for e in history
         .epochs
         .iter()
@@ -82,6 +106,10 @@ pub fn chapter() -> String {
     }
     let outputs = net.predict_batch(x.view()).unwrap();
     writeln!(out, "  outputs {:.4?}", outputs.column(0).to_vec()).unwrap();
+    let at = |e: usize| history.epochs[e - 1].train_loss;
+    out.fact("loss_1", format!("{:.4}", at(1)));
+    out.fact("loss_100", format!("{:.4}", at(100)));
+    out.fact("loss_500", format!("{:.6}", at(500)));
     let w = net.hidden().weights();
     let b = net.hidden().bias();
     for u in 0..2 {
@@ -100,25 +128,23 @@ pub fn chapter() -> String {
     let mut stalled = Vec::new();
     for seed in 0..20 {
         let (_, net) = learned(seed);
-        let y_hat = net.predict_batch(x.view()).unwrap();
-        let right = y_hat
-            .iter()
-            .zip(y.iter())
-            .all(|(o, t)| (*o > 0.5) == (*t > 0.5));
-        if right {
+        if solves(&net) {
             solved.push(seed)
         } else {
             stalled.push(seed)
         }
     }
     // ANCHOR_END: seeds
+    out.section("seeds");
     writeln!(
         out,
-        "\n20 seeds: {} learn XOR, {} stall",
+        "20 seeds: {} learn XOR, {} stall",
         solved.len(),
         stalled.len()
     )
     .unwrap();
+    out.fact("solved", solved.len());
+    out.fact("stalled", stalled.len());
     writeln!(out, "  stalled seeds: {stalled:?}").unwrap();
     for &seed in &stalled {
         let (h, net) = learned(seed);
@@ -131,6 +157,53 @@ pub fn chapter() -> String {
         )
         .unwrap();
     }
+    out.fact("stall_loss", {
+        let (h, _) = learned(stalled[0]);
+        format!("{:.4}", h.last().unwrap().train_loss)
+    });
+
+    // ANCHOR: plateau
+    // At a stall the gradient is small but not zero, and the loss keeps
+    // creeping down: a plateau, not a minimum.
+    let (_, mut stuck) = learned(stalled[0]);
+    let g = stuck.gradients(x.view(), y.view()).unwrap();
+    let norm = g
+        .layers
+        .iter()
+        .flat_map(|(gw, gb)| gw.iter().chain(gb.iter()))
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt();
+    let largest = |net: &NetXor| {
+        let layers = net.get_weights();
+        layers
+            .iter()
+            .flat_map(|(w, _)| w.iter().map(|v| v.abs()))
+            .fold(0.0, f64::max)
+    };
+    let (before, w_before) =
+        (stuck.evaluate(x.view(), y.view()).unwrap(), largest(&stuck));
+    let more = TrainConfig::new()
+        .epochs(100_000)
+        .batch(Batch::Full)
+        .optimizer(Sgd::new(2.0).momentum(0.9));
+    stuck.fit(x.view(), y.view(), &more).unwrap();
+    let (after, w_after) =
+        (stuck.evaluate(x.view(), y.view()).unwrap(), largest(&stuck));
+    // ANCHOR_END: plateau
+    out.section("plateau");
+    writeln!(
+        out,
+        "seed {}: gradient norm at the stall {norm:.2e}",
+        stalled[0]
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "  after 100000 more epochs: loss {before:.8} -> {after:.8}, largest |w| {w_before:.2} -> {w_after:.2}"
+    )
+    .unwrap();
+    out.fact("plateau_norm", format!("{norm:.1e}"));
 
     // ANCHOR: collapse
     // Two layers without a nonlinearity ...
@@ -149,9 +222,10 @@ pub fn chapter() -> String {
     let b = l2.weights().dot(&l1.bias()) + l2.bias();
     let deep = Network::new(l1, l2, Mse, mlp::rng(0));
     // ANCHOR_END: collapse
+    out.section("collapse");
     writeln!(
         out,
-        "\nTwo identity layers collapse to W = {:.4}, b = {:.4}",
+        "Two identity layers collapse to W = {:.4}, b = {:.4}",
         w, b
     )
     .unwrap();
@@ -191,9 +265,10 @@ pub fn chapter() -> String {
         .map(|(p, x)| (p - x.sin()).powi(2))
         .sum::<f64>()
         / 200.0;
+    out.section("sine");
     writeln!(
         out,
-        "\nsin(x) with 16 tanh units: mean squared error {mse:.2e} on 200 test points"
+        "sin(x) with 16 tanh units: mean squared error {mse:.2e} on 200 test points"
     )
     .unwrap();
     let worst = pred
@@ -202,69 +277,67 @@ pub fn chapter() -> String {
         .map(|(p, x)| (p - x.sin()).abs())
         .fold(0.0, f64::max);
     writeln!(out, "  largest error {worst:.4}").unwrap();
+    for (name, svg) in figures() {
+        out.figure(name, svg);
+    }
     out
 }
 
-/// The chapter's figures: `(file name, SVG)`.
-pub fn figures() -> Vec<(&'static str, String)> {
+/// The chapter's figures: `(file name, SVG)`. Each shades where the
+/// network's output is above 0.5 and marks the four XOR points.
+fn figures() -> Vec<(&'static str, String)> {
+    use mlp_book::plot::{CAPTION, Mark, PALETTE, legend_row, style_mesh};
     use plotters::prelude::*;
     let (x, y) = xor_data();
+    let shade = RGBColor(205, 225, 245);
     let region = |name: &str, f: &dyn Fn(f64, f64) -> f64| -> String {
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, (360, 340))
+            let root = SVGBackend::with_string(&mut svg, (440, 470))
                 .into_drawing_area();
             root.fill(&WHITE).unwrap();
-            let mut chart = ChartBuilder::on(&root)
-                .caption(name, ("sans-serif", 18))
+            let (top, legend) = root.split_vertically(430);
+            let mut chart = ChartBuilder::on(&top)
+                .caption(name, CAPTION)
                 .margin(12)
-                .x_label_area_size(30)
-                .y_label_area_size(44)
+                .x_label_area_size(46)
+                .y_label_area_size(54)
                 .build_cartesian_2d(-0.5f64..1.5, -0.5f64..1.5)
                 .unwrap();
-            chart
-                .configure_mesh()
-                .disable_mesh()
-                .x_label_formatter(&|v| {
-                    format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0)
-                })
-                .y_label_formatter(&|v| {
-                    format!("{:.1}", (v * 10.0).round() / 10.0 + 0.0)
-                })
-                .x_desc("x1")
-                .y_desc("x2")
-                .draw()
-                .unwrap();
-            let cells = 40;
+            let cells = 80;
             let step = 2.0 / cells as f64;
             let mut squares = Vec::new();
             for i in 0..cells {
                 for j in 0..cells {
                     let (x1, x2) =
                         (-0.5 + i as f64 * step, -0.5 + j as f64 * step);
-                    let v = f(x1 + step / 2.0, x2 + step / 2.0).clamp(0.0, 1.0);
-                    // White for 0, light blue for 1.
-                    let c = RGBColor(
-                        (255.0 - 110.0 * v) as u8,
-                        (255.0 - 70.0 * v) as u8,
-                        255,
-                    );
-                    squares.push(Rectangle::new(
-                        [(x1, x2), (x1 + step, x2 + step)],
-                        c.filled(),
-                    ));
+                    if f(x1 + step / 2.0, x2 + step / 2.0) > 0.5 {
+                        squares.push(Rectangle::new(
+                            [(x1, x2), (x1 + step, x2 + step)],
+                            shade.filled(),
+                        ));
+                    }
                 }
             }
             chart.draw_series(squares).unwrap();
+            style_mesh(&mut chart, "x1", "x2");
             let points = x.rows().into_iter().zip(y.iter()).map(|(r, &t)| {
                 let style = if t > 0.5 {
-                    BLUE.filled()
+                    PALETTE[0].filled()
                 } else {
-                    RED.stroke_width(2)
+                    PALETTE[1].stroke_width(3)
                 };
-                Circle::new((r[0], r[1]), 7, style)
+                Circle::new((r[0], r[1]), 8, style)
             });
             chart.draw_series(points).unwrap();
+            legend_row(
+                &legend,
+                &[
+                    (Mark::Patch(shade), "output > 0.5"),
+                    (Mark::Dot(PALETTE[0]), "target 1"),
+                    (Mark::Ring(PALETTE[1]), "target 0"),
+                ],
+            );
             root.present().unwrap();
         }
         svg
@@ -280,4 +353,136 @@ pub fn figures() -> Vec<(&'static str, String)> {
         ("ch03_hand_built.svg", hand_svg),
         ("ch03_learned.svg", learned_svg),
     ]
+}
+
+/// `phi(a) = a^2`, `phi'(a) = 2a`: a polynomial activation, for exercise 3.
+#[derive(Debug, Clone, Copy)]
+struct Square;
+impl<F: mlp::Float> mlp::Elementwise<F> for Square {
+    const NAME: &'static str = "square";
+    fn phi(&self, a: F) -> F {
+        a * a
+    }
+}
+impl<F: mlp::Float> mlp::ElementwiseDerivative<F> for Square {
+    fn dphi(&self, a: F, _h: F) -> F {
+        F::from_f64(2.0) * a
+    }
+}
+mlp::elementwise_activation!(Square);
+
+/// The solutions to the chapter's exercises, run (snapshot-tested by
+/// tests/book.rs and shown in the book's solutions appendix).
+pub fn exercises() -> Page {
+    let mut out = Page::new();
+    let (x, y) = xor_data();
+
+    out.section("ex1");
+    // ANCHOR: ex1
+    // Hidden units OR and AND; the output fires for "OR and not AND".
+    let hidden = Dense::<2, 2, _, f64>::from_weights(
+        array![[1.0, 1.0], [1.0, 1.0]],
+        array![-0.5, -1.5],
+        Step,
+    )
+    .unwrap();
+    let output = Dense::<2, 1, _, f64>::from_weights(
+        array![[1.0, -1.0]],
+        array![-0.5],
+        Step,
+    )
+    .unwrap();
+    let net = Network::new(hidden, output, Mse, mlp::rng(0));
+    // ANCHOR_END: ex1
+    writeln!(out, "x1 x2 | OR AND | y_hat").unwrap();
+    for row in x.rows() {
+        let h = net.hidden().infer(&[row[0], row[1]]);
+        let y_hat = net.predict(&[row[0], row[1]])[0];
+        writeln!(
+            out,
+            "{:>2} {:>2} | {:>2} {:>3} | {:>5}",
+            row[0], row[1], h[0], h[1], y_hat
+        )
+        .unwrap();
+    }
+
+    out.section("ex2");
+    // ANCHOR: ex2
+    // The chapter's stalled seeds, with three hidden units instead of two.
+    let mut results = Vec::new();
+    for seed in [8, 9, 17] {
+        let mut rng = mlp::rng(seed);
+        let hidden =
+            Dense::<2, 3, _, f64>::new(Sigmoid, Init::Uniform(1.0), &mut rng);
+        let output =
+            Dense::<3, 1, _, f64>::new(Sigmoid, Init::Uniform(1.0), &mut rng);
+        let mut net = Network::new(hidden, output, Mse, rng);
+        let cfg = TrainConfig::new()
+            .epochs(5000)
+            .batch(Batch::Full)
+            .optimizer(Sgd::new(2.0).momentum(0.9));
+        let history = net.fit(x.view(), y.view(), &cfg).unwrap();
+        results.push((seed, history.last().unwrap().train_loss, solves(&net)));
+    }
+    // ANCHOR_END: ex2
+    for (seed, loss, ok) in results {
+        writeln!(
+            out,
+            "seed {seed:>2}, 2-3-1: final loss {loss:.2e}, learns XOR: {ok}"
+        )
+        .unwrap();
+    }
+
+    out.section("ex3");
+    // ANCHOR: ex3
+    // |x| on [-1, 1]: square hidden units and a linear output can only
+    // build a quadratic, so they do no better than the best quadratic.
+    let n = 101;
+    let xs =
+        Array2::from_shape_fn((n, 1), |(i, _)| -1.0 + 2.0 * i as f64 / 100.0);
+    let ys = xs.mapv(f64::abs);
+    let cfg = TrainConfig::new()
+        .epochs(5000)
+        .batch(Batch::Full)
+        .optimizer(Adam::new(0.01));
+    let mut rng = mlp::rng(1);
+    let hidden =
+        Dense::<1, 16, _, f64>::new(Square, Init::XavierNormal, &mut rng);
+    let output =
+        Dense::<16, 1, _, f64>::new(Identity, Init::XavierNormal, &mut rng);
+    let mut square = Network::new(hidden, output, Mse, rng);
+    square.fit(xs.view(), ys.view(), &cfg).unwrap();
+    let mut tanh = network! {
+        input 1 => dense 16 tanh => dense 1 identity; loss mse; seed 1; dtype f64
+    };
+    tanh.fit(xs.view(), ys.view(), &cfg).unwrap();
+    // The best quadratic c0 + c2 x^2 (|x| is even) by least squares.
+    let (s0, s2, s4, t0, t2) =
+        xs.iter()
+            .zip(&ys)
+            .fold((0.0, 0.0, 0.0, 0.0, 0.0), |a, (&x, &y)| {
+                (
+                    a.0 + 1.0,
+                    a.1 + x * x,
+                    a.2 + x.powi(4),
+                    a.3 + y,
+                    a.4 + y * x * x,
+                )
+            });
+    let c2 = (s0 * t2 - s2 * t0) / (s0 * s4 - s2 * s2);
+    let c0 = (t0 - c2 * s2) / s0;
+    let quad = xs
+        .iter()
+        .zip(&ys)
+        .map(|(x, y)| 0.5 * (c0 + c2 * x * x - y).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    // ANCHOR_END: ex3
+    let sq = square.evaluate(xs.view(), ys.view()).unwrap();
+    let th = tanh.evaluate(xs.view(), ys.view()).unwrap();
+    writeln!(out, "loss (1/2 squared error) fitting |x| on [-1, 1]:").unwrap();
+    writeln!(out, "  best quadratic          {quad:.2e}").unwrap();
+    writeln!(out, "  16 square units         {sq:.2e}").unwrap();
+    writeln!(out, "  16 tanh units           {th:.2e}").unwrap();
+    out
 }
