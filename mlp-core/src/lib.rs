@@ -44,6 +44,7 @@ mod kernels;
 mod layer;
 pub mod linalg;
 pub mod loss;
+pub mod metrics;
 mod network;
 pub mod optim;
 pub mod perceptron;

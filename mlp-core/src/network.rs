@@ -203,7 +203,11 @@ where
     /// [`set_weights`](Self::set_weights) takes (Keras' `get_weights`).
     ///
     /// ```
-    /// let mut net = mlp_macros::network!{ input 2 => dense 3 relu => dense 1 sigmoid; loss bce };
+    /// use mlp_core::prelude::*;
+    /// let mut rng = mlp_core::rng(0);
+    /// let hidden = Dense::<2, 3, _>::new(Relu, Init::HeNormal, &mut rng);
+    /// let output = Dense::<3, 1, _>::new(Sigmoid, Init::XavierNormal, &mut rng);
+    /// let mut net = Network::new(hidden, output, Bce, rng);
     /// let layers = net.get_weights();
     /// assert_eq!(layers[0].0.dim(), (3, 2));
     /// assert_eq!(layers[1].1.len(), 1);

@@ -1,7 +1,10 @@
 //! Data helpers: one-hot targets, class predictions, splits, scaling, and
 //! readers for the reference data sets.
 
+mod dataset;
 pub mod mnist;
+
+pub use dataset::{Dataset, binary_targets};
 
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
@@ -88,38 +91,86 @@ pub fn accuracy(predicted: &[usize], labels: &[usize]) -> Result<f64> {
 /// Row indices for a stratified train/test split: each class keeps its share
 /// in both parts. Shuffled from `rng`; returns `(train, test)`.
 ///
+/// As scikit-learn's `train_test_split(..., stratify=labels)`, the test part
+/// has `ceil(test_fraction * n)` rows, shared among the classes in
+/// proportion to their sizes (the rows left over after rounding down go to
+/// the classes with the largest remainders, ties to the smaller label).
+///
 /// # Errors
-/// [`Error::InvalidConfig`] unless `0 < test_fraction < 1`;
-/// [`Error::EmptyData`] for no labels.
+/// [`Error::InvalidConfig`] unless `0 < test_fraction < 1` and both parts
+/// get at least one row; [`Error::EmptyData`] for no labels.
 pub fn stratified_split<R: rand::Rng + ?Sized>(
     labels: &[usize],
     test_fraction: f64,
     rng: &mut R,
 ) -> Result<(Vec<usize>, Vec<usize>)> {
-    if !(test_fraction > 0.0 && test_fraction < 1.0) {
-        return Err(Error::InvalidConfig(format!(
-            "test fraction must be in (0, 1), got {test_fraction}"
-        )));
-    }
-    if labels.is_empty() {
-        return Err(Error::EmptyData { what: "labels" });
-    }
+    let n_test = split_size(labels.len(), test_fraction)?;
     // The rows of each class present, in increasing order of label (a
     // label of 10^11 is one more class, not 10^11 empty ones).
     let mut by_class = std::collections::BTreeMap::<usize, Vec<usize>>::new();
     for (i, &label) in labels.iter().enumerate() {
         by_class.entry(label).or_default().push(i);
     }
+    // Each class's share of the test rows: floors, then largest remainders.
+    let n = labels.len() as f64;
+    let quotas: Vec<f64> = by_class
+        .values()
+        .map(|r| n_test as f64 * r.len() as f64 / n)
+        .collect();
+    let mut shares: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        (quotas[b] - quotas[b].floor()).total_cmp(&(quotas[a] - quotas[a].floor()))
+    });
+    let missing = n_test - shares.iter().sum::<usize>();
+    for &k in order.iter().take(missing) {
+        shares[k] += 1;
+    }
     let (mut train, mut test) = (Vec::new(), Vec::new());
-    for mut rows in by_class.into_values() {
+    for (mut rows, share) in by_class.into_values().zip(shares) {
         rows.shuffle(rng);
-        let n_test = (rows.len() as f64 * test_fraction).round() as usize;
-        test.extend_from_slice(&rows[..n_test]);
-        train.extend_from_slice(&rows[n_test..]);
+        test.extend_from_slice(&rows[..share]);
+        train.extend_from_slice(&rows[share..]);
     }
     train.shuffle(rng);
     test.shuffle(rng);
     Ok((train, test))
+}
+
+/// Row indices for a plain (unstratified) shuffled train/test split of `n`
+/// rows, with `ceil(test_fraction * n)` test rows; returns `(train, test)`.
+///
+/// # Errors
+/// As [`stratified_split`].
+pub fn split<R: rand::Rng + ?Sized>(
+    n: usize,
+    test_fraction: f64,
+    rng: &mut R,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n_test = split_size(n, test_fraction)?;
+    let mut rows: Vec<usize> = (0..n).collect();
+    rows.shuffle(rng);
+    let train = rows.split_off(n_test);
+    Ok((train, rows))
+}
+
+/// The number of test rows, `ceil(test_fraction * n)`, if both parts get one.
+fn split_size(n: usize, test_fraction: f64) -> Result<usize> {
+    if !(test_fraction > 0.0 && test_fraction < 1.0) {
+        return Err(Error::InvalidConfig(format!(
+            "test fraction must be in (0, 1), got {test_fraction}"
+        )));
+    }
+    if n == 0 {
+        return Err(Error::EmptyData { what: "labels" });
+    }
+    let n_test = (test_fraction * n as f64).ceil() as usize;
+    if n_test >= n {
+        return Err(Error::InvalidConfig(format!(
+            "a test fraction of {test_fraction} of {n} rows leaves none for training"
+        )));
+    }
+    Ok(n_test)
 }
 
 /// Per-column standardisation `(x - mean) / std`, fitted on training data and
