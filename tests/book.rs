@@ -67,6 +67,7 @@ chapter!(ch01, "../examples/ch01_introduction.rs", "ch01_introduction", exercise
 chapter!(ch02, "../examples/ch02_perceptron.rs", "ch02_perceptron", exercises "ch02_perceptron_exercises");
 chapter!(ch03, "../examples/ch03_xor.rs", "ch03_xor", exercises "ch03_xor_exercises");
 chapter!(ch04, "../examples/ch04_activations.rs", "ch04_activations", exercises "ch04_activations_exercises");
+chapter!(ch05, "../examples/ch05_output_delta.rs", "ch05_output_delta", exercises "ch05_output_delta_exercises");
 
 // ----- the prose -----
 
@@ -93,6 +94,7 @@ const TYPED: &[(&str, &[&str])] = &[
     ("perceptron.md", &["200 separable points"]),
     ("xor.md", &["by epoch 500", "from 64 samples"]),
     ("activations.md", &["| 1 |", "sum to 1"]),
+    ("output_delta.md", &["After 150 epochs"]),
     ("solutions.md", &[]),
 ];
 
