@@ -68,6 +68,7 @@ chapter!(ch02, "../examples/ch02_perceptron.rs", "ch02_perceptron", exercises "c
 chapter!(ch03, "../examples/ch03_xor.rs", "ch03_xor", exercises "ch03_xor_exercises");
 chapter!(ch04, "../examples/ch04_activations.rs", "ch04_activations", exercises "ch04_activations_exercises");
 chapter!(ch05, "../examples/ch05_output_delta.rs", "ch05_output_delta", exercises "ch05_output_delta_exercises");
+chapter!(ch06, "../examples/ch06_backprop.rs", "ch06_backprop", exercises "ch06_backprop_exercises");
 
 // ----- the prose -----
 
@@ -95,6 +96,7 @@ const TYPED: &[(&str, &[&str])] = &[
     ("xor.md", &["by epoch 500", "from 64 samples"]),
     ("activations.md", &["| 1 |", "sum to 1"]),
     ("output_delta.md", &["After 150 epochs"]),
+    ("backprop.md", &["hidden unit 1", "hidden unit 2"]),
     ("solutions.md", &[]),
 ];
 

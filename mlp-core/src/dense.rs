@@ -299,6 +299,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         (&self.act, &self.a[..n], &self.h[..n], &mut self.delta[..n])
     }
 
+    // ANCHOR: backward_from_delta
     fn backward_from_delta(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
         let n = rows * OUT;
         let delta = &self.delta[..n];
@@ -320,6 +321,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
             kernels::grad_input::<F, IN, OUT>(delta, w, gx);
         }
     }
+    // ANCHOR_END: backward_from_delta
 
     const STACK: bool = !Self::FAST;
 
@@ -344,6 +346,7 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
         (&self.h[..n], &mut self.delta[..n])
     }
 
+    // ANCHOR: backward
     fn backward(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
         // delta = phi'(a) (.) dL/dh, in the buffer the layer above wrote dL/dh into.
         let n = rows * OUT;
@@ -351,6 +354,7 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
         self.act.backward_in_place(a, h, &mut self.delta[..n], OUT);
         self.backward_from_delta(x, rows, grad_x)
     }
+    // ANCHOR_END: backward
 
     const STACK: bool = !Self::FAST;
 

@@ -268,6 +268,7 @@ pub(crate) fn affine_one<F: Float, const IN: usize, const OUT: usize>(
     a
 }
 
+// ANCHOR: one_sample
 /// [`grad_params`] for one sample, whose scale `1 / rows` is 1:
 /// `gw = delta x^T`, `gb = delta`, with the same additions to zero (which
 /// turn `-0` into `+0`) so the bits agree.
@@ -303,6 +304,7 @@ pub(crate) fn grad_input_one<F: Float, const IN: usize, const OUT: usize>(
     }
     gx
 }
+// ANCHOR_END: one_sample
 
 #[cfg(test)]
 mod tests {

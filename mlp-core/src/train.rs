@@ -602,7 +602,9 @@ where
 
     /// Forward and backward over the gathered batch of `rows` samples, leaving
     /// `a`, `h`, `delta` and the averaged gradients in every layer. Returns the
-    /// summed loss. This is the book's algorithm, step by step.
+    /// summed loss. This is the book's algorithm, step by step (chapter 6
+    /// shows it from the `ANCHOR` lines).
+    // ANCHOR: backprop
     pub(crate) fn backprop(&mut self, rows: usize, training: bool) -> F
     where
         H: Backward<F>,
@@ -634,6 +636,7 @@ where
         self.hidden.backward(x, rows, &mut []);
         loss
     }
+    // ANCHOR_END: backprop
 
     /// [`backprop`](Self::backprop) for a batch of one sample in a network
     /// of small layers: the same steps and kernels, with every intermediate

@@ -21,9 +21,11 @@ impl<F: Float> Elementwise<F> for Sigmoid {
     }
 }
 
+// ANCHOR: dphi
 impl<F: Float> ElementwiseDerivative<F> for Sigmoid {
     #[inline(always)]
     fn dphi(&self, _x: F, fx: F) -> F {
         fx * (F::one() - fx)
     }
 }
+// ANCHOR_END: dphi

@@ -176,14 +176,17 @@ macro_rules! element_loss {
                 h.iter().zip(y).map(|(&h, &y)| $crate::ElementLoss::<F>::value(self, h, y)).sum()
             }
         }
+        // ANCHOR: element_delta
         impl<F: $crate::Float, A: $crate::Derivative<F>> $crate::DeltaFor<F, A> for $t {
             fn delta(&self, act: &A, a: &[F], h: &[F], y: &[F], grad_h: &mut [F], delta: &mut [F], width: usize) {
+                // dL/dh for each output, then delta = phi'(a) (.) dL/dh.
                 for ((g, &h), &y) in grad_h.iter_mut().zip(h).zip(y) {
                     *g = $crate::ElementLoss::<F>::grad(self, h, y);
                 }
                 act.backward(a, h, grad_h, delta, width);
             }
         }
+        // ANCHOR_END: element_delta
     )+};
 }
 
