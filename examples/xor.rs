@@ -16,7 +16,7 @@ fn main() -> Result<(), mlp::Error> {
         .epochs(1000)
         .batch(Batch::Full)
         .optimizer(Sgd::new(0.5));
-    net.fit_with(x.view(), y.view(), &cfg, None, |e| {
+    net.fit_with(x.view(), y.view(), &cfg, None, |e, _| {
         if e.epoch == 1 || e.epoch % 200 == 0 {
             println!("epoch {:>4}  loss {:.4}", e.epoch, e.train_loss);
         }

@@ -245,7 +245,7 @@ fn callback_can_stop_and_sees_every_epoch() {
             y.view(),
             &TrainConfig::new().epochs(50),
             None,
-            |e| {
+            |e, _| {
                 seen.push(e.epoch);
                 if e.epoch == 3 {
                     Control::Stop
@@ -391,13 +391,21 @@ fn divergence_stops_with_the_last_finite_weights() {
         .batch(Batch::Full)
         .optimizer(Sgd::new(10.0));
     let err = n
-        .fit_with(x.view(), y.view(), &cfg, None, |_| Control::Continue)
+        .fit_with(x.view(), y.view(), &cfg, None, |_, _| Control::Continue)
         .map(|_| ())
         .unwrap_err();
-    let Error::NonFiniteLoss { epoch, step } = err else {
+    let Error::NonFiniteLoss {
+        epoch,
+        step,
+        history,
+    } = err
+    else {
         panic!("{err}")
     };
     assert!(epoch > 1 && step == 1, "epoch {epoch}");
+    // The error keeps the history of the epochs that finished.
+    assert_eq!(history.epochs.len(), epoch - 1);
+    assert!(history.epochs.iter().all(|e| e.train_loss.is_finite()));
     let all: Vec<f64> = n
         .hidden()
         .weights()
@@ -512,4 +520,57 @@ fn two_threads_train_to_identical_weights() {
     mlp::set_num_threads(1);
     assert_eq!(one.0, two.0);
     assert_eq!(one.1, two.1);
+}
+
+/// Training continued with a second `fit` is the same training: the
+/// schedule goes on from the epoch it reached and the history numbers the
+/// epochs on. An explicit `reset_optimizer` starts both afresh.
+#[test]
+fn continued_training_keeps_its_schedule_and_epoch_count() {
+    let (x, y) = data();
+    let cfg = TrainConfig::new()
+        .batch(Batch::Mini(8))
+        .optimizer(Sgd::new(0.4).momentum(0.5))
+        .schedule(Schedule::Step {
+            every: 2,
+            gamma: 0.5,
+        });
+    let mut once = net(21);
+    let all = once
+        .fit(x.view(), y.view(), &cfg.clone().epochs(6))
+        .unwrap();
+    let mut twice = net(21);
+    let first = twice
+        .fit(x.view(), y.view(), &cfg.clone().epochs(3))
+        .unwrap();
+    let second = twice
+        .fit(x.view(), y.view(), &cfg.clone().epochs(3))
+        .unwrap();
+    assert_eq!(weights(&once), weights(&twice));
+    let numbers = |h: &History| h.epochs.iter().map(|e| (e.epoch, e.lr)).collect::<Vec<_>>();
+    assert_eq!(numbers(&first), [(1, 0.4), (2, 0.4), (3, 0.2)]);
+    assert_eq!(numbers(&second), [(4, 0.2), (5, 0.1), (6, 0.1)]);
+    assert_eq!(numbers(&all)[3..], numbers(&second)[..]);
+    assert_eq!(twice.schedule_epoch(), 6);
+
+    twice.reset_optimizer();
+    let restarted = twice
+        .fit(x.view(), y.view(), &cfg.clone().epochs(1))
+        .unwrap();
+    assert_eq!(numbers(&restarted), [(1, 0.4)]);
+}
+
+/// `main` returning `Result<(), mlp::Error>` prints the error with `{:?}`:
+/// that must be the message, not a struct dump.
+#[test]
+fn debug_prints_the_message() {
+    let (x, _) = data();
+    let err = net(1)
+        .fit(x.view(), Array2::zeros((40, 3)).view(), &TrainConfig::new())
+        .unwrap_err();
+    assert_eq!(format!("{err:?}"), err.to_string());
+    assert!(
+        format!("{err:#?}").starts_with("ShapeMismatch {"),
+        "{err:#?}"
+    );
 }

@@ -184,17 +184,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
     }
 
     fn infer_batch(&self, x: &[F], rows: usize) -> Vec<F> {
-        let n = rows * OUT;
-        let (mut a, mut h) = (vec![F::zero(); n], vec![F::zero(); n]);
-        let (w, b) = self.params.split_at(Self::WEIGHTS);
-        // The products of `forward`, so a batch predicts as it trains.
-        if Self::fast(rows) {
-            crate::gemm::affine(&x[..rows * IN], w, b, &mut a, IN, OUT);
-        } else {
-            kernels::affine::<F, IN, OUT>(&x[..rows * IN], w, b, &mut a);
-        }
-        self.act.forward(&a, &mut h, OUT);
-        h
+        self.infer_parts(x, rows).1
     }
 
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, _pass: &mut Pass<'_>) -> &'a [F] {
@@ -293,6 +283,10 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> OutputLayer<
         (&self.act, &self.a[..n], &self.h[..n])
     }
 
+    fn infer_output(&self, x: &[F], rows: usize) -> (Vec<F>, Vec<F>) {
+        self.infer_parts(x, rows)
+    }
+
     fn parts_mut(&mut self, rows: usize) -> (&A, &[F], &[F], &mut [F]) {
         let n = rows * OUT;
         self.delta.ensure_len(n);
@@ -369,6 +363,23 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
         let (loss, mut delta) = rest(&h, pass);
         self.act.backward_in_place(&a, &h, &mut delta, OUT);
         (loss, self.backward_one(x, &delta))
+    }
+}
+
+impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
+    /// `(a, h)` for a batch, on the heap, through the products of `forward`
+    /// (so a batch predicts as it trains), leaving the layer's buffers alone.
+    fn infer_parts(&self, x: &[F], rows: usize) -> (Vec<F>, Vec<F>) {
+        let n = rows * OUT;
+        let (mut a, mut h) = (vec![F::zero(); n], vec![F::zero(); n]);
+        let (w, b) = self.params.split_at(Self::WEIGHTS);
+        if Self::fast(rows) {
+            crate::gemm::affine(&x[..rows * IN], w, b, &mut a, IN, OUT);
+        } else {
+            kernels::affine::<F, IN, OUT>(&x[..rows * IN], w, b, &mut a);
+        }
+        self.act.forward(&a, &mut h, OUT);
+        (a, h)
     }
 }
 

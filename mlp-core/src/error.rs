@@ -9,7 +9,6 @@ use std::path::PathBuf;
 /// actual sizes, the row and column of a bad value, the epoch at which
 /// training diverged. No variant is produced by a bug in the engine: those
 /// are panics, and tests keep them out.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// An array has the wrong number of columns (or elements) for the network.
@@ -63,10 +62,14 @@ pub enum Error {
     /// Training stops before applying the step that would have corrupted the
     /// network, so the weights are those of the last finite step.
     NonFiniteLoss {
-        /// The epoch (from 1) in which it happened.
+        /// The epoch (from 1, counted as in [`History`](crate::History)) in
+        /// which it happened.
         epoch: usize,
         /// The update step within that epoch (from 1).
         step: usize,
+        /// The epochs that finished before it (empty where there is no
+        /// history, as for the single-layer rules).
+        history: Box<crate::History>,
     },
     /// Parameters given to a network (or found in it) do not fit it: the
     /// wrong number of layers, a weight matrix of the wrong shape, a NaN.
@@ -135,7 +138,7 @@ impl fmt::Display for Error {
                  there are {classes} classes, so labels must be 0..={}",
                 classes.saturating_sub(1)
             ),
-            Error::NonFiniteLoss { epoch, step } => write!(
+            Error::NonFiniteLoss { epoch, step, .. } => write!(
                 f,
                 "training diverged: the loss or a gradient became NaN or infinite \
                  in epoch {epoch}, step {step}; the network keeps the weights of \
@@ -150,6 +153,83 @@ impl fmt::Display for Error {
             Error::BadFile { path, reason } => {
                 write!(f, "{} does not fit: {reason}", path.display())
             }
+        }
+    }
+}
+
+/// Prints the [`Display`](fmt::Display) text, so that `main` returning
+/// `Result<(), mlp::Error>` shows a message a user can act on
+/// (`Error: training diverged: ...`) instead of a struct dump. The
+/// alternate form `{:#?}` shows the variant and its fields.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return fmt::Display::fmt(self, f);
+        }
+        match self {
+            Error::ShapeMismatch {
+                what,
+                expected,
+                got,
+            } => f
+                .debug_struct("ShapeMismatch")
+                .field("what", what)
+                .field("expected", expected)
+                .field("got", got)
+                .finish(),
+            Error::RowMismatch { inputs, targets } => f
+                .debug_struct("RowMismatch")
+                .field("inputs", inputs)
+                .field("targets", targets)
+                .finish(),
+            Error::EmptyData { what } => f.debug_struct("EmptyData").field("what", what).finish(),
+            Error::NonFiniteValue { what, row, col } => f
+                .debug_struct("NonFiniteValue")
+                .field("what", what)
+                .field("row", row)
+                .field("col", col)
+                .finish(),
+            Error::InvalidTarget { row, reason } => f
+                .debug_struct("InvalidTarget")
+                .field("row", row)
+                .field("reason", reason)
+                .finish(),
+            Error::LabelOutOfRange {
+                index,
+                label,
+                classes,
+            } => f
+                .debug_struct("LabelOutOfRange")
+                .field("index", index)
+                .field("label", label)
+                .field("classes", classes)
+                .finish(),
+            Error::NonFiniteLoss {
+                epoch,
+                step,
+                history,
+            } => f
+                .debug_struct("NonFiniteLoss")
+                .field("epoch", epoch)
+                .field("step", step)
+                .field("finished_epochs", &history.epochs.len())
+                .finish(),
+            Error::InvalidParameters { layer, reason } => f
+                .debug_struct("InvalidParameters")
+                .field("layer", layer)
+                .field("reason", reason)
+                .finish(),
+            Error::InvalidConfig(m) => f.debug_tuple("InvalidConfig").field(m).finish(),
+            Error::Io { path, source } => f
+                .debug_struct("Io")
+                .field("path", path)
+                .field("source", source)
+                .finish(),
+            Error::BadFile { path, reason } => f
+                .debug_struct("BadFile")
+                .field("path", path)
+                .field("reason", reason)
+                .finish(),
         }
     }
 }

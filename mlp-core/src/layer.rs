@@ -210,6 +210,11 @@ pub trait OutputLayer<F: Float>: Parameters<F> {
     /// `(activation, a, h)` of the last forward pass.
     fn parts(&self, rows: usize) -> (&Self::Act, &[F], &[F]);
 
+    /// [`infer_batch`](Layer::infer_batch) that also returns the
+    /// pre-activations: `(a, h)`, each `rows x Out::N`, for evaluating a loss
+    /// from the logits without touching the layer's buffers.
+    fn infer_output(&self, x: &[F], rows: usize) -> (Vec<F>, Vec<F>);
+
     /// `(activation, a, h, delta)` of the last forward pass, for the loss to
     /// write the output error `delta_m` into.
     fn parts_mut(&mut self, rows: usize) -> (&Self::Act, &[F], &[F], &mut [F]);

@@ -36,6 +36,9 @@ pub struct Network<H, O, L, F: Float = f32> {
     pub(crate) steps: u64,
     /// The optimiser whose state the layers hold (`None` after a reset).
     pub(crate) optimizer: Option<crate::Optimizer>,
+    /// Epochs trained since the optimiser state was last reset: where a
+    /// learning-rate schedule continues from.
+    pub(crate) epochs: usize,
     /// Reused buffers: a gathered batch of inputs and targets, and `dL/dh` at the output.
     pub(crate) xb: Buffer<F>,
     pub(crate) yb: Buffer<F>,
@@ -61,6 +64,7 @@ where
             rng,
             steps: 0,
             optimizer: None,
+            epochs: 0,
             xb: Buffer::new(),
             yb: Buffer::new(),
             grad_h: Buffer::new(),
@@ -287,19 +291,31 @@ where
         Ok(())
     }
 
-    /// Forgets the optimiser's state: SGD's velocity, Adam's moments and its
-    /// step count `t`. The next `fit` starts the optimiser afresh, as a new
-    /// `torch.optim` object or a Keras `compile` would.
+    /// Forgets the optimiser's state: SGD's velocity, Adam's moments, its
+    /// step count `t`, and the epoch count a learning-rate schedule follows.
+    /// The next `fit` starts the optimiser and its schedule afresh, as a new
+    /// `torch.optim` object (with a new scheduler) or a Keras `compile` would.
     ///
     /// `fit` keeps the state between calls while the optimiser stays the
-    /// same apart from its learning rate (so training can be continued,
-    /// and a schedule or a manual change of rate does not restart Adam), and
-    /// resets it by itself when the rule or another hyper-parameter changes
-    /// (SGD to Adam, a new momentum, new betas).
+    /// same apart from its learning rate: calling `fit` twice for 10 epochs
+    /// trains as one call for 20, schedule included (epochs are numbered on
+    /// in the history). It resets the state by itself when the rule or
+    /// another hyper-parameter changes (SGD to Adam, a new momentum, new
+    /// betas). Early stopping is per call: each `fit` starts with fresh
+    /// patience.
     pub fn reset_optimizer(&mut self) {
         self.visit_params(&mut |p| *p.state = Default::default());
         self.steps = 0;
+        self.epochs = 0;
         self.optimizer = None;
+    }
+
+    /// Epochs trained since the optimiser state was last reset (see
+    /// [`reset_optimizer`](Self::reset_optimizer)): the epoch a schedule
+    /// continues from, and the number the next `fit` call's first epoch
+    /// follows.
+    pub fn schedule_epoch(&self) -> usize {
+        self.epochs
     }
 
     /// Optimiser steps taken since the optimiser state was last reset
@@ -386,14 +402,33 @@ where
         Self::__from_dsl(hidden, output, loss, rng)
     }
 
-    /// The mean loss over a data set (inference mode: dropout off).
+    /// The mean loss over a data set (inference mode: dropout off, no
+    /// penalty). Takes `&self`: it uses none of the network's training
+    /// buffers, so a callback of [`fit_with`](Self::fit_with) may call it.
     ///
     /// # Errors
     /// As [`Network::check_data`].
-    pub fn evaluate(&mut self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<f64> {
+    pub fn evaluate(&self, x: ArrayView2<'_, F>, y: ArrayView2<'_, F>) -> Result<f64> {
         self.check_data(x, y)?;
-        let rows: Vec<usize> = (0..x.nrows()).collect();
-        Ok(self.loss_over(x, y, &rows, 256))
+        let (ni, no) = (Self::INPUTS, Self::OUTPUTS);
+        let chunk = ((1 << 20) / ni.max(no)).clamp(1, 1024);
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        let mut total = 0.0;
+        for (xr, yr) in x
+            .axis_chunks_iter(ndarray::Axis(0), chunk)
+            .zip(y.axis_chunks_iter(ndarray::Axis(0), chunk))
+        {
+            xs.clear();
+            xs.extend(xr.iter().copied());
+            ys.clear();
+            ys.extend(yr.iter().copied());
+            let rows = xr.nrows();
+            let h = self.hidden.infer_batch(&xs, rows);
+            let (a, h) = self.output.infer_output(&h, rows);
+            let (act, ..) = self.output.parts(0);
+            total += self.loss.total(act, &a, &h, &ys, no).as_f64();
+        }
+        Ok(total / x.nrows() as f64)
     }
 
     /// Mean loss over `rows` of `(x, y)` in chunks of `chunk` samples,
@@ -489,6 +524,7 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
             rng: self.rng.clone(),
             steps: self.steps,
             optimizer: self.optimizer,
+            epochs: self.epochs,
             xb: Buffer::new(),
             yb: Buffer::new(),
             grad_h: Buffer::new(),

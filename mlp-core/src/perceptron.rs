@@ -149,6 +149,7 @@ impl<F: Float> Perceptron<F> {
                         return Err(Error::NonFiniteLoss {
                             epoch: run.epochs + 1,
                             step: step + 1,
+                            history: Box::default(),
                         });
                     }
                     self.w[0] += eta * y;
@@ -258,6 +259,7 @@ pub fn delta_rule<F: Float>(
                 return Err(Error::NonFiniteLoss {
                     epoch,
                     step: step + 1,
+                    history: Box::default(),
                 });
             }
             w[0] += eta * err;

@@ -341,11 +341,34 @@ where
         O::Act: Derivative<F>,
         L: DeltaFor<F, O::Act>,
     {
-        self.fit_with(x, y, cfg, None, |_| Control::Continue)
+        self.fit_with(x, y, cfg, None, |_, _| Control::Continue)
     }
 
     /// [`fit`](Self::fit) with explicit validation data (overriding
-    /// `validation_split`) and a callback run after every epoch.
+    /// `validation_split`) and a callback run after every epoch, which sees
+    /// the epoch's record and the network as it stands, so it can measure
+    /// anything (an accuracy, say) with [`predict_batch`](Self::predict_batch)
+    /// or [`evaluate`](Self::evaluate), and stop training.
+    ///
+    /// ```
+    /// # use mlp_core::prelude::*;
+    /// # use ndarray::array;
+    /// # let mut rng = mlp_core::rng(1);
+    /// # let hidden = Dense::<2, 4, Tanh, f64>::new(Tanh, Init::XavierNormal, &mut rng);
+    /// # let output = Dense::<4, 1, Sigmoid, f64>::new(Sigmoid, Init::XavierNormal, &mut rng);
+    /// # let mut net = Network::new(hidden, output, Bce, rng);
+    /// let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    /// let y = array![[0.0], [1.0], [1.0], [0.0]];
+    /// let cfg = TrainConfig::new().epochs(5000).batch(Batch::Full).optimizer(Sgd::new(1.0));
+    /// let history = net.fit_with(x.view(), y.view(), &cfg, None, |epoch, net| {
+    ///     let out = net.predict_batch(x.view()).unwrap();
+    ///     let right = out.iter().zip(&y).all(|(o, t)| (*o > 0.5) == (*t > 0.5));
+    ///     // Stop at the first epoch that classifies all four points.
+    ///     if right { Control::Stop } else { Control::Continue }
+    /// })?;
+    /// assert!(history.stopped_early && history.epochs.len() < 5000);
+    /// # Ok::<(), mlp_core::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`fit`](Self::fit), plus bad validation data.
@@ -355,7 +378,7 @@ where
         y: ArrayView2<'_, F>,
         cfg: &TrainConfig,
         validation: Option<(ArrayView2<'_, F>, ArrayView2<'_, F>)>,
-        mut on_epoch: impl FnMut(&EpochRecord) -> Control,
+        mut on_epoch: impl FnMut(&EpochRecord, &Self) -> Control,
     ) -> Result<History>
     where
         H: Backward<F>,
@@ -402,11 +425,20 @@ where
         // Data in standard layout is read as slices, looked up once.
         let flat = x.as_slice().zip(y.as_slice());
 
+        let base_order = train_rows.clone();
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
+                // A fresh permutation of the rows each epoch (as PyTorch's
+                // RandomSampler draws one), so an epoch's order depends on
+                // the random stream alone, not on how training was split
+                // into `fit` calls.
+                train_rows.copy_from_slice(&base_order);
                 train_rows.shuffle(&mut self.rng);
             }
-            let lr = cfg.schedule.lr(cfg.optimizer.lr(), epoch);
+            // Epochs count on across `fit` calls (until the optimiser state
+            // is reset), so a schedule continues where the last call stopped.
+            let global = self.epochs;
+            let lr = cfg.schedule.lr(cfg.optimizer.lr(), global);
             let mut loss_sum = 0.0;
             grad_norm_sums.iter_mut().for_each(|s| *s = 0.0);
             let mut updates = 0;
@@ -425,10 +457,13 @@ where
                         None => self.gather(x, y, idx),
                     }
                 };
-                let loss = self.train_step(rows, lr, cfg).ok_or(Error::NonFiniteLoss {
-                    epoch: epoch + 1,
-                    step: updates + 1,
-                })?;
+                let Some(loss) = self.train_step(rows, lr, cfg) else {
+                    return Err(Error::NonFiniteLoss {
+                        epoch: global + 1,
+                        step: updates + 1,
+                        history: Box::new(history),
+                    });
+                };
                 loss_sum += loss;
                 updates += 1;
                 last_rows = rows;
@@ -444,8 +479,9 @@ where
             let penalty = self.penalty(cfg);
             let val_loss =
                 (!val_rows.is_empty()).then(|| self.loss_over(vx, vy, &val_rows, batch) + penalty);
+            self.epochs += 1;
             let record = EpochRecord {
-                epoch: epoch + 1,
+                epoch: global + 1,
                 train_loss: loss_sum / n as f64,
                 val_loss,
                 lr,
@@ -453,7 +489,7 @@ where
                 layers,
             };
             let monitored = val_loss.unwrap_or(record.train_loss);
-            let control = on_epoch(&record);
+            let control = on_epoch(&record, self);
             history.epochs.push(record);
             if control == Control::Stop {
                 history.stopped_early = true;
@@ -462,7 +498,7 @@ where
             if let Some(es) = cfg.early_stopping {
                 if monitored < best.0 - es.min_delta {
                     best.0 = monitored;
-                    best.1 = epoch + 1;
+                    best.1 = global + 1;
                     since_best = 0;
                     if es.restore_best {
                         self.copy_params(&mut best.2);
@@ -510,7 +546,11 @@ where
         let rows = self.gather(x, y, 0..x.nrows());
         let loss = self.train_step(rows, cfg.optimizer.lr(), cfg);
         loss.map(|l| l / rows as f64)
-            .ok_or(Error::NonFiniteLoss { epoch: 1, step: 1 })
+            .ok_or_else(|| Error::NonFiniteLoss {
+                epoch: self.epochs + 1,
+                step: 1,
+                history: Box::default(),
+            })
     }
 
     /// Sizes every layer's optimiser state for `opt` (once, before the
@@ -893,7 +933,7 @@ mod tests {
 
         let mut validated = dropout_net(5);
         let h = validated
-            .fit_with(x, y, &cfg.clone().epochs(3), Some((vx, y)), |_| {
+            .fit_with(x, y, &cfg.clone().epochs(3), Some((vx, y)), |_, _| {
                 Control::Continue
             })
             .unwrap();
