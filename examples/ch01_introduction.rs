@@ -6,6 +6,7 @@ use ndarray::array;
 use std::fmt::Write;
 
 fn main() {
+    mlp_book::at_repository_root();
     if std::env::args().any(|a| a == "--exercises") {
         print!("{}", exercises().printed());
     } else {

@@ -8,6 +8,7 @@ use rand::seq::SliceRandom;
 use std::fmt::Write;
 
 fn main() {
+    mlp_book::at_repository_root();
     if std::env::args().any(|a| a == "--exercises") {
         print!("{}", exercises().printed());
     } else {

@@ -69,6 +69,7 @@ chapter!(ch03, "../examples/ch03_xor.rs", "ch03_xor", exercises "ch03_xor_exerci
 chapter!(ch04, "../examples/ch04_activations.rs", "ch04_activations", exercises "ch04_activations_exercises");
 chapter!(ch05, "../examples/ch05_output_delta.rs", "ch05_output_delta", exercises "ch05_output_delta_exercises");
 chapter!(ch06, "../examples/ch06_backprop.rs", "ch06_backprop", exercises "ch06_backprop_exercises");
+chapter!(ch07, "../examples/ch07_modes.rs", "ch07_modes", exercises "ch07_modes_exercises");
 
 // ----- the prose -----
 
@@ -97,6 +98,15 @@ const TYPED: &[(&str, &[&str])] = &[
     ("activations.md", &["| 1 |", "sum to 1"]),
     ("output_delta.md", &["After 150 epochs"]),
     ("backprop.md", &["hidden unit 1", "hidden unit 2"]),
+    (
+        "modes.md",
+        &[
+            "every 40 epochs",
+            "40 epochs and then 40 more",
+            "one call\nof 80",
+            "of 1, 8, 32, 128 and all 569 samples",
+        ],
+    ),
     ("solutions.md", &[]),
 ];
 

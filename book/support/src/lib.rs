@@ -14,3 +14,15 @@ mod page;
 pub mod plot;
 
 pub use page::Page;
+
+/// Makes the repository's root the current directory, so the chapter
+/// programs find `data/` by a relative path wherever they are started from
+/// (`cargo run`, `cargo test`, or `mdbook test`, which runs them elsewhere).
+///
+/// # Panics
+/// If the repository is no longer where this crate was compiled.
+pub fn at_repository_root() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::set_current_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot enter the repository at {}: {e}", root.display()));
+}

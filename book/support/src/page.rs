@@ -2,6 +2,24 @@
 
 use std::fmt::{self, Display, Write};
 
+/// Brackets around a [`Page::measured`] value in the page's text.
+const MEASURED_OPEN: char = '\u{2}';
+const MEASURED_CLOSE: char = '\u{3}';
+
+/// `text` with each measured value replaced by `replace(value)`.
+fn measured(text: &str, replace: impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(MEASURED_OPEN) {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find(MEASURED_CLOSE).expect("closed measurement") + i;
+        out.push_str(&replace(&rest[i + MEASURED_OPEN.len_utf8()..end]));
+        rest = &rest[end + MEASURED_CLOSE.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What a chapter program prints, in named sections, the facts its prose
 /// quotes, and the figures it draws.
 ///
@@ -50,6 +68,13 @@ impl Page {
         }
     }
 
+    /// Writes a value that changes from run to run (a wall time): a reader
+    /// running the program sees it, while the snapshot, which must not
+    /// change, shows `[measured]` in its place.
+    pub fn measured(&mut self, value: impl Display) {
+        write!(self.out, "{MEASURED_OPEN}{value}{MEASURED_CLOSE}").unwrap();
+    }
+
     /// Records `value` as the fact `name` (included in the text as
     /// `fact_NAME`) and returns it as written.
     ///
@@ -90,7 +115,7 @@ impl Page {
         let mut page = self.clone();
         page.end();
         let mut s = String::from("ANCHOR: all\n");
-        s.push_str(&page.out);
+        s.push_str(&measured(&page.out, |_| "[measured]".to_string()));
         if !s.ends_with('\n') {
             s.push('\n');
         }
@@ -104,7 +129,7 @@ impl Page {
 
     /// What a reader running the program sees: the output without anchors.
     pub fn printed(&self) -> String {
-        self.out
+        measured(&self.out, str::to_string)
             .lines()
             .filter(|l| !l.starts_with("ANCHOR: ") && !l.starts_with("ANCHOR_END: "))
             .fold(String::new(), |mut s, l| {
@@ -150,6 +175,16 @@ mod tests {
              ANCHOR: fact_n\n18\nANCHOR_END: fact_n\n"
         );
         assert_eq!(p.printed(), "intro\na b\nc\n");
+    }
+
+    #[test]
+    fn measured_values_stay_out_of_the_snapshot() {
+        let mut p = Page::new();
+        write!(p, "took ").unwrap();
+        p.measured("3.2 ms");
+        writeln!(p, ", fine").unwrap();
+        assert_eq!(p.printed(), "took 3.2 ms, fine\n");
+        assert!(p.snapshot().contains("took [measured], fine\n"));
     }
 
     #[test]

@@ -177,14 +177,27 @@ impl LineChart {
             }
         }
         let xr = self.x_range.clone().unwrap_or(x0..x1);
-        let yr = self.y_range.clone().unwrap_or_else(|| {
-            if self.log_y {
-                y0 / 1.5..y1 * 1.5
-            } else {
-                let pad = (y1 - y0).max(1e-12) * 0.06;
-                y0 - pad..y1 + pad
-            }
-        });
+        let yr = self
+            .y_range
+            .clone()
+            .map(|r| {
+                if self.log_y {
+                    r.start * 0.999..r.end
+                } else {
+                    r
+                }
+            })
+            .unwrap_or_else(|| {
+                if self.log_y {
+                    // From just below a power of ten, so every decade shown has
+                    // its labels (plotters finds the first one by rounding the
+                    // logarithm up, and log10(0.01) comes out a hair above -2).
+                    0.999 * 10f64.powf((y0 / 1.2).log10().floor())..y1 * 1.5
+                } else {
+                    let pad = (y1 - y0).max(1e-12) * 0.06;
+                    y0 - pad..y1 + pad
+                }
+            });
         let mut builder = ChartBuilder::on(area);
         builder
             .caption(&self.title, ("sans-serif", TITLE))
@@ -194,7 +207,7 @@ impl LineChart {
             .y_label_area_size(72);
         if self.log_y {
             let chart = builder.build_cartesian_2d(xr, yr.log_scale()).unwrap();
-            self.finish(chart, |v: &f64| format!("{v:.0e}"));
+            self.finish(chart, log_tick);
         } else {
             let chart = builder.build_cartesian_2d(xr, yr).unwrap();
             self.finish(chart, |v: &f64| tick(*v));
@@ -223,7 +236,7 @@ impl LineChart {
             .x_label_formatter(&|v| tick(*v))
             .y_label_formatter(&y_fmt)
             .x_labels(7)
-            .y_labels(6)
+            .y_labels(if self.log_y { 40 } else { 6 })
             .draw()
             .unwrap();
         for s in &self.series {
@@ -269,6 +282,22 @@ impl LineChart {
                 .draw()
                 .unwrap();
         }
+    }
+}
+
+/// A tick label on a logarithmic axis: `1`, `2` and `5` times a power of
+/// ten are labelled (as `0.02`, `5`, `1e-5`), the grid lines between them
+/// are not.
+fn log_tick(v: &f64) -> String {
+    let exp = v.log10().floor();
+    let mantissa = (v / 10f64.powf(exp)).round() as i32;
+    if ![1, 2, 5].contains(&mantissa) || (v / 10f64.powf(exp) - mantissa as f64).abs() > 1e-6 {
+        return String::new();
+    }
+    if (-3.0..=4.0).contains(&exp) {
+        tick(*v)
+    } else {
+        format!("{mantissa}e{exp}")
     }
 }
 
@@ -354,6 +383,10 @@ mod tests {
         assert_eq!(tick(2.0), "2");
         assert_eq!(tick(-0.0000000001), "0");
         assert_eq!(tick(0.125), "0.125");
+        assert_eq!(
+            (log_tick(&0.02), log_tick(&0.03), log_tick(&1e-5)),
+            ("0.02".into(), String::new(), "1e-5".into())
+        );
     }
 
     #[test]
