@@ -71,6 +71,7 @@ chapter!(ch05, "../examples/ch05_output_delta.rs", "ch05_output_delta", exercise
 chapter!(ch06, "../examples/ch06_backprop.rs", "ch06_backprop", exercises "ch06_backprop_exercises");
 chapter!(ch07, "../examples/ch07_modes.rs", "ch07_modes", exercises "ch07_modes_exercises");
 chapter!(ch08, "../examples/ch08_init.rs", "ch08_init", exercises "ch08_init_exercises");
+chapter!(ch09, "../examples/ch09_gradients.rs", "ch09_gradients", exercises "ch09_gradients_exercises");
 
 // ----- the prose -----
 
@@ -99,6 +100,16 @@ const TYPED: &[(&str, &[&str])] = &[
     ("activations.md", &["| 1 |", "sum to 1"]),
     ("output_delta.md", &["After 150 epochs"]),
     ("backprop.md", &["hidden unit 1", "hidden unit 2"]),
+    (
+        "gradients.md",
+        &[
+            "64 pixels",
+            "hidden layers of 30",
+            "after 30 epochs",
+            "0.05, 0.1, 0.15 and\n   0.2",
+            "momentum 0.9",
+        ],
+    ),
     (
         "init.md",
         &[

@@ -242,11 +242,15 @@ impl LineChart {
         for s in &self.series {
             let color = PALETTE[s.color % PALETTE.len()];
             let style = color.stroke_width(if s.dashed { 2 } else { 3 });
+            // A series that leaves a fixed y range (a diverging loss) ends
+            // where it leaves, rather than running along the border.
+            let inside = |y: f64| self.y_range.as_ref().is_none_or(|r| r.contains(&y));
             let pts: Vec<(f64, f64)> = s
                 .points
                 .iter()
                 .copied()
                 .filter(|&(_, y)| y.is_finite() && (!self.log_y || y > 0.0))
+                .take_while(|&(_, y)| inside(y))
                 .collect();
             let anno = if s.dashed {
                 chart
