@@ -72,6 +72,7 @@ chapter!(ch06, "../examples/ch06_backprop.rs", "ch06_backprop", exercises "ch06_
 chapter!(ch07, "../examples/ch07_modes.rs", "ch07_modes", exercises "ch07_modes_exercises");
 chapter!(ch08, "../examples/ch08_init.rs", "ch08_init", exercises "ch08_init_exercises");
 chapter!(ch09, "../examples/ch09_gradients.rs", "ch09_gradients", exercises "ch09_gradients_exercises");
+chapter!(ch10, "../examples/ch10_regularisation.rs", "ch10_regularisation", exercises "ch10_regularisation_exercises");
 
 // ----- the prose -----
 
@@ -108,6 +109,17 @@ const TYPED: &[(&str, &[&str])] = &[
             "after 30 epochs",
             "0.05, 0.1, 0.15 and\n   0.2",
             "momentum 0.9",
+        ],
+    ),
+    (
+        "regularisation.md",
+        &[
+            "two hidden layers of 64 units",
+            "after 3000 epochs",
+            "instead of 3000",
+            "chapters 4, 8, 9",
+            "chapter 5 |",
+            "chapter 7 |",
         ],
     ),
     (

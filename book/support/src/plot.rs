@@ -37,6 +37,8 @@ pub struct Series {
     pub dashed: bool,
     /// A dot at every point.
     pub markers: bool,
+    /// A line through the points (off for a scatter of points).
+    pub line: bool,
 }
 
 impl Series {
@@ -48,7 +50,15 @@ impl Series {
             color,
             dashed: false,
             markers: false,
+            line: true,
         }
+    }
+
+    /// Only a dot at every point, no line.
+    pub fn scatter(mut self) -> Self {
+        self.markers = true;
+        self.line = false;
+        self
     }
 
     /// Draws it dashed.
@@ -252,6 +262,14 @@ impl LineChart {
                 .filter(|&(_, y)| y.is_finite() && (!self.log_y || y > 0.0))
                 .take_while(|&(_, y)| inside(y))
                 .collect();
+            if !s.line {
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 5, color.filled())))
+                    .unwrap()
+                    .label(&s.name)
+                    .legend(move |(x, y)| Circle::new((x + 12, y), 5, color.filled()));
+                continue;
+            }
             let anno = if s.dashed {
                 chart
                     .draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
