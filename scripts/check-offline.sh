@@ -43,13 +43,26 @@ for sheet in css:
     for ref in url.findall(text) + imports.findall(text):
         check(ref, sheet.parent, sheet.relative_to(root))
 
+# Math left unrendered: a `$` in a page's text once code, scripts, styles
+# and KaTeX's own TeX annotations are taken out.
+raw_math = []
+strip = re.compile(r'<(pre|code|script|style|annotation)\b.*?</\1>', re.S | re.I)
+for page in html:
+    text = strip.sub(' ', page.read_text(encoding="utf-8"))
+    text = re.sub(r'<[^>]+>', ' ', text)
+    for m in re.finditer(r'\$', text):
+        raw_math.append(f"{page.relative_to(root)}: ...{text[max(0, m.start() - 40):m.start() + 40]!r}...")
+if raw_math:
+    print("unrendered math (a $ outside code) in the built book:")
+    print("\n".join(raw_math[:20]))
+
 if external:
     print("the built book loads these from the network:")
     print("\n".join(external))
 if missing:
     print("these references do not resolve to a file in the built book:")
     print("\n".join(missing))
-if external or missing:
+if external or missing or raw_math:
     sys.exit(1)
 katex = sum(p.read_text(encoding="utf-8").count('class="katex"') for p in html)
 fonts = sum(1 for s in css for _ in url.findall(s.read_text(encoding="utf-8")))
