@@ -37,6 +37,14 @@ pub trait Float:
     /// Widens (or copies) to `f64`.
     fn as_f64(self) -> f64;
 
+    /// Appends the value's little-endian bytes (as safetensors stores it).
+    #[doc(hidden)]
+    fn push_le_bytes(self, out: &mut Vec<u8>);
+
+    /// A value from its little-endian bytes (`bytes` has the type's size).
+    #[doc(hidden)]
+    fn from_le_bytes(bytes: &[u8]) -> Self;
+
     /// `e^x`, for the activations and losses. In `f64` this is the standard
     /// library's `exp`. In `f32` it is a branch-free evaluation the compiler
     /// can vectorise: `x = n ln 2 + r` with `|r| <= ln 2 / 2`, Cephes' degree-6
@@ -84,6 +92,12 @@ impl Float for f32 {
     #[inline(always)]
     fn as_f64(self) -> f64 {
         f64::from(self)
+    }
+    fn push_le_bytes(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn from_le_bytes(bytes: &[u8]) -> Self {
+        f32::from_le_bytes(bytes.try_into().expect("4 bytes"))
     }
     #[inline(always)]
     fn vexp(self) -> Self {
@@ -212,6 +226,12 @@ impl Float for f64 {
     #[inline(always)]
     fn as_f64(self) -> f64 {
         self
+    }
+    fn push_le_bytes(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn from_le_bytes(bytes: &[u8]) -> Self {
+        f64::from_le_bytes(bytes.try_into().expect("8 bytes"))
     }
     #[inline(always)]
     fn vexp(self) -> Self {

@@ -49,6 +49,7 @@ mod network;
 pub mod optim;
 pub mod perceptron;
 mod pool;
+pub mod save;
 mod simd;
 mod trace;
 mod train;
