@@ -2,9 +2,45 @@
 //! with backprop exactly as the textbooks derive it.
 //!
 //! This crate is the front door: it re-exports the engine
-//! ([`mlp_core`]) and, with it, everything needed to build, train, inspect
-//! and save a network. Start with `use mlp::prelude::*;`.
+//! ([`mlp_core`]) and the [`network!`] macro, and with them everything needed
+//! to build, train, inspect, save and load a network. Start with
+//! `use mlp::prelude::*;`.
+//!
+//! ```
+//! use mlp::prelude::*;
+//! use mlp::ndarray::array;
+//!
+//! let mut net = network! {
+//!     input 2 => dense 4 tanh => dense 1 sigmoid; loss bce; seed 7
+//! };
+//! let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+//! let y = array![[0.0], [1.0], [1.0], [0.0]];
+//! let cfg = TrainConfig::new().epochs(1000).batch(Batch::Full).optimizer(Sgd::new(0.5));
+//! let history = net.fit(x.view(), y.view(), &cfg)?;
+//! assert!(history.last().unwrap().train_loss < 0.05);
+//! assert!(net.predict(&[1.0, 0.0])[0] > 0.5);
+//!
+//! let file = std::env::temp_dir().join("mlp-doc-xor.safetensors");
+//! net.save(&file)?;                 // PyTorch's names and layouts
+//! # std::fs::remove_file(&file).ok();
+//! # Ok::<(), mlp::Error>(())
+//! ```
+//!
+//! Data is an [`ndarray`] matrix with one sample per row; [`data`] reads CSV
+//! and MNIST files, splits and scales them, and [`metrics`] scores the
+//! result. The versions of `ndarray` and `rand` that `mlp` is built on are
+//! re-exported as [`mlp::ndarray`](ndarray) and [`mlp::rand`](rand), so a
+//! program can use them without pinning its own.
+//!
+//! Errors are values of one type, [`Error`], whose `Debug` form prints its
+//! message, so `fn main() -> Result<(), mlp::Error>` reports a failure in
+//! words.
 #![warn(missing_docs)]
+
+/// The `ndarray` that `mlp`'s data types come from.
+pub use ndarray;
+/// The `rand` that `mlp`'s seeded generator implements.
+pub use rand;
 
 #[doc(inline)]
 pub use mlp_core::*;

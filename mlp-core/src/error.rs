@@ -5,6 +5,21 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong when data meets a network.
 ///
+/// ```
+/// use mlp_core::prelude::*;
+/// use ndarray::Array2;
+///
+/// let mut rng = mlp_core::rng(0);
+/// let hidden = Dense::<2, 4, _>::new(Tanh, Init::XavierNormal, &mut rng);
+/// let output = Dense::<4, 1, _>::new(Sigmoid, Init::XavierNormal, &mut rng);
+/// let mut net = Network::new(hidden, output, Bce, rng);
+/// let three_columns = Array2::<f32>::zeros((5, 3));
+/// let err = net.fit(three_columns.view(), Array2::zeros((5, 1)).view(), &TrainConfig::new())
+///     .unwrap_err();
+/// assert!(matches!(err, Error::ShapeMismatch { expected: 2, got: 3, .. }));
+/// assert_eq!(err.to_string(), "shape mismatch in input columns: the network expects 2, got 3");
+/// ```
+///
 /// Every variant carries what a user needs to fix the call: the expected and
 /// actual sizes, the row and column of a bad value, the epoch at which
 /// training diverged. No variant is produced by a bug in the engine: those

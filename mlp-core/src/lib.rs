@@ -33,6 +33,7 @@
 
 pub mod activation;
 mod buffer;
+mod curve;
 pub mod data;
 mod dense;
 mod dropout;

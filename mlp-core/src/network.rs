@@ -26,6 +26,24 @@ pub fn rng(seed: u64) -> Rng {
 /// of layers, or [`Input<N>`](crate::Input) for none); `O` is the output
 /// [`Dense`](crate::Dense). The input width is `H::In`, the output width
 /// `O::Out`, both known to the compiler.
+///
+/// Built by hand (the `network!` macro of the `mlp` crate writes the same):
+///
+/// ```
+/// use mlp_core::prelude::*;
+///
+/// let mut rng = mlp_core::rng(3);
+/// let hidden = Dense::<3, 8, _>::new(Relu, Init::HeNormal, &mut rng)
+///     .then(Dropout::<8>::new(0.2)?)
+///     .then(Dense::<8, 8, _>::new(Tanh, Init::XavierNormal, &mut rng));
+/// let output = Dense::<8, 2, _>::new(Softmax, Init::XavierNormal, &mut rng);
+/// let net = Network::new(hidden, output, CrossEntropy, rng);
+/// assert_eq!(net.param_count(), 3 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2);
+/// let p: [f32; 2] = net.predict(&[0.5, -1.0, 2.0]);       // widths checked by the compiler
+/// assert!((p[0] + p[1] - 1.0).abs() < 1e-6);              // softmax outputs sum to 1
+/// # let _ = &net;
+/// # Ok::<(), mlp_core::Error>(())
+/// ```
 pub struct Network<H, O, L, F: Float = f32> {
     pub(crate) hidden: H,
     pub(crate) output: O,

@@ -103,6 +103,10 @@ pub struct TrainConfig {
     pub early_stopping: Option<EarlyStopping>,
     /// Record per-layer gradient norms and activation statistics each epoch.
     pub record_stats: bool,
+    /// Show a progress bar on standard error: epochs done, the last
+    /// epoch's loss and the time left (with the `progress` feature, on by
+    /// default in `mlp`; drawn only when standard error is a terminal).
+    pub progress: bool,
 }
 
 impl Default for TrainConfig {
@@ -120,6 +124,7 @@ impl Default for TrainConfig {
             validation_split: 0.0,
             early_stopping: None,
             record_stats: false,
+            progress: false,
         }
     }
 }
@@ -182,6 +187,11 @@ impl TrainConfig {
     /// Records per-layer statistics in the history.
     pub fn record_stats(mut self, on: bool) -> Self {
         self.record_stats = on;
+        self
+    }
+    /// Shows a progress bar while training (see [`TrainConfig::progress`]).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
         self
     }
 
@@ -266,7 +276,26 @@ pub struct EpochRecord {
     pub layers: Vec<LayerStats>,
 }
 
-/// What a training run did, epoch by epoch.
+/// What a training run did, epoch by epoch: returned by `fit`, and kept in
+/// [`Error::NonFiniteLoss`] when a run diverges.
+///
+/// ```
+/// # use mlp_core::prelude::*;
+/// # use ndarray::array;
+/// # let mut rng = mlp_core::rng(1);
+/// # let hidden = Dense::<2, 4, Tanh, f64>::new(Tanh, Init::XavierNormal, &mut rng);
+/// # let output = Dense::<4, 1, Sigmoid, f64>::new(Sigmoid, Init::XavierNormal, &mut rng);
+/// # let mut net = Network::new(hidden, output, Bce, rng);
+/// let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+/// let y = array![[0.0], [1.0], [1.0], [0.0]];
+/// let cfg = TrainConfig::new().epochs(100).batch(Batch::Full).optimizer(Sgd::new(1.0));
+/// let history = net.fit(x.view(), y.view(), &cfg)?;
+/// let losses = history.train_loss();              // one per epoch
+/// assert_eq!(losses.len(), 100);
+/// assert!(history.to_csv().starts_with("epoch,train_loss"));
+/// assert!(history.loss_curve_svg().starts_with("<svg"));
+/// # Ok::<(), mlp_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     /// One record per completed epoch.
@@ -278,6 +307,54 @@ pub struct History {
 }
 
 impl History {
+    /// One line per epoch: `epoch,train_loss,val_loss,lr,updates`, with a
+    /// header, and the validation loss empty when there was none; with
+    /// recorded statistics, four more columns per dense layer
+    /// (`grad_norm_k,mean_k,std_k,saturated_k`).
+    ///
+    /// ```
+    /// # use mlp_core::{History, EpochRecord};
+    /// let mut h = History::default();
+    /// h.epochs.push(EpochRecord { epoch: 1, train_loss: 0.5, val_loss: None, lr: 0.1, updates: 4, layers: vec![] });
+    /// assert_eq!(h.to_csv(), "epoch,train_loss,val_loss,lr,updates\n1,0.5,,0.1,4\n");
+    /// ```
+    pub fn to_csv(&self) -> String {
+        let layers = self.epochs.first().map_or(0, |e| e.layers.len());
+        let mut s = String::from("epoch,train_loss,val_loss,lr,updates");
+        for k in 0..layers {
+            s += &format!(",grad_norm_{k},mean_{k},std_{k},saturated_{k}");
+        }
+        s.push('\n');
+        for e in &self.epochs {
+            let val = e.val_loss.map(|v| v.to_string()).unwrap_or_default();
+            s += &format!("{},{},{val},{},{}", e.epoch, e.train_loss, e.lr, e.updates);
+            for l in &e.layers {
+                s += &format!(",{},{},{},{}", l.grad_norm, l.mean, l.std, l.saturated);
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Writes [`to_csv`](Self::to_csv) to a file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be written.
+    pub fn write_csv(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_csv()).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The training loss (and the validation loss, if any) per epoch as an
+    /// SVG line chart, 640 x 400, with a logarithmic loss axis when the
+    /// losses are all positive and span more than a factor of 20.
+    pub fn loss_curve_svg(&self) -> String {
+        crate::curve::loss_curve(self)
+    }
+
     /// The last epoch's record.
     pub fn last(&self) -> Option<&EpochRecord> {
         self.epochs.last()
@@ -289,6 +366,59 @@ impl History {
     /// Validation loss per epoch (empty without validation data).
     pub fn val_loss(&self) -> Vec<f64> {
         self.epochs.iter().filter_map(|e| e.val_loss).collect()
+    }
+}
+
+/// The progress bar of a training run (nothing without the `progress`
+/// feature, or when `TrainConfig::progress` is off).
+struct Progress {
+    #[cfg(feature = "progress")]
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(cfg: &TrainConfig) -> Self {
+        #[cfg(feature = "progress")]
+        {
+            let bar = cfg.progress.then(|| {
+                let bar = indicatif::ProgressBar::new(cfg.epochs as u64);
+                let style = indicatif::ProgressStyle::with_template(
+                    "{bar:30} epoch {pos}/{len}  {msg}  {elapsed} elapsed, {eta} left",
+                )
+                .expect("a valid template");
+                bar.set_style(style);
+                bar
+            });
+            Progress { bar }
+        }
+        #[cfg(not(feature = "progress"))]
+        {
+            let _ = cfg;
+            Progress {}
+        }
+    }
+
+    fn epoch(&self, record: &EpochRecord) {
+        #[cfg(feature = "progress")]
+        if let Some(bar) = &self.bar {
+            let msg = match record.val_loss {
+                Some(v) => format!("loss {:.4}  val {v:.4}", record.train_loss),
+                None => format!("loss {:.4}", record.train_loss),
+            };
+            bar.set_message(msg);
+            bar.inc(1);
+        }
+        #[cfg(not(feature = "progress"))]
+        let _ = record;
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        #[cfg(feature = "progress")]
+        if let Some(bar) = &self.bar {
+            bar.finish();
+        }
     }
 }
 
@@ -322,7 +452,28 @@ where
     O: OutputLayer<F> + Takes<F, H::Out>,
     L: LossFor<F, O::Act>,
 {
-    /// Trains on inputs `x` (one sample per row) and targets `y`.
+    /// Trains on inputs `x` (one sample per row) and targets `y`, and returns
+    /// what happened epoch by epoch. Calling it again continues training
+    /// (the optimiser's state and the schedule carry on; see
+    /// [`reset_optimizer`](Self::reset_optimizer)).
+    ///
+    /// ```
+    /// use mlp_core::prelude::*;
+    /// use ndarray::Array2;
+    ///
+    /// // y = 2 x1 - x2 from 50 samples.
+    /// let x = Array2::from_shape_fn((50, 2), |(i, j)| ((i * 2 + j) as f64 * 0.7).sin());
+    /// let y = Array2::from_shape_fn((50, 1), |(i, _)| 2.0 * x[[i, 0]] - x[[i, 1]]);
+    /// let mut rng = mlp_core::rng(0);
+    /// let hidden = Dense::<2, 8, _, f64>::new(Tanh, Init::XavierNormal, &mut rng);
+    /// let output = Dense::<8, 1, _, f64>::new(Identity, Init::XavierNormal, &mut rng);
+    /// let mut net = Network::new(hidden, output, Mse, rng);
+    /// let cfg = TrainConfig::new().epochs(200).batch(Batch::Mini(10)).optimizer(Adam::new(0.01));
+    /// let history = net.fit(x.view(), y.view(), &cfg)?;
+    /// assert!(history.last().unwrap().train_loss < 0.01);
+    /// assert_eq!(history.epochs.len(), 200);
+    /// # Ok::<(), mlp_core::Error>(())
+    /// ```
     ///
     /// # Errors
     /// Bad data ([`Network::check_data`]) or configuration
@@ -426,6 +577,7 @@ where
         let flat = x.as_slice().zip(y.as_slice());
 
         let base_order = train_rows.clone();
+        let progress = Progress::new(cfg);
         for epoch in 0..cfg.epochs {
             if cfg.shuffle && batch < n {
                 // A fresh permutation of the rows each epoch (as PyTorch's
@@ -489,6 +641,7 @@ where
                 layers,
             };
             let monitored = val_loss.unwrap_or(record.train_loss);
+            progress.epoch(&record);
             let control = on_epoch(&record, self);
             history.epochs.push(record);
             if control == Control::Stop {

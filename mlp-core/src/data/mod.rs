@@ -1,5 +1,22 @@
 //! Data helpers: one-hot targets, class predictions, splits, scaling, and
 //! readers for the reference data sets.
+//!
+//! ```
+//! use mlp_core::data::{accuracy, classes, one_hot, split, Standardizer};
+//! use ndarray::array;
+//!
+//! let y = one_hot::<f32>(&[2, 0, 1], 3)?;                 // targets for softmax
+//! assert_eq!(y.row(0).to_vec(), [0.0, 0.0, 1.0]);
+//! let outputs = array![[0.1f32, 0.2, 0.7], [0.8, 0.1, 0.1], [0.3, 0.4, 0.3]];
+//! assert_eq!(classes(outputs.view()), [2, 0, 1]);        // arg-max per row
+//! assert_eq!(accuracy(&[2, 0, 1], &[2, 0, 0])?, 2.0 / 3.0);
+//! let (train, test) = split(10, 0.3, &mut mlp_core::rng(0))?;
+//! assert_eq!((train.len(), test.len()), (7, 3));
+//! let x = array![[1.0, 10.0], [3.0, 30.0]];
+//! let scale = Standardizer::fit(x.view())?;              // fit on training data only
+//! assert_eq!(scale.transform(x.view())?, array![[-1.0, -1.0], [1.0, 1.0]]);
+//! # Ok::<(), mlp_core::Error>(())
+//! ```
 
 mod dataset;
 pub mod mnist;
