@@ -8,6 +8,7 @@ use crate::layer::{
     Backward, Const, DenseView, Layer, LayerView, Moments, OutputLayer, Param, ParamVisitor,
     Parameters, Pass, Takes,
 };
+use crate::penalty::Penalty;
 use crate::{Error, Float, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::Rng;
@@ -40,6 +41,9 @@ pub struct Dense<const IN: usize, const OUT: usize, A, F: Float = f32> {
     /// Errors of the last backward pass. The layer above writes `dL/dh` here
     /// first; backward turns it into `delta` in place.
     delta: Buffer<F>,
+    /// A penalty on the layer's activity (sparse and contractive
+    /// autoencoders), if any.
+    penalty: Option<Penalty>,
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
@@ -126,6 +130,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
             a: Buffer::new(),
             h: Buffer::new(),
             delta: Buffer::new(),
+            penalty: None,
         }
     }
 
@@ -154,6 +159,26 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
         &self.act
     }
 
+    /// The penalty on the layer's activity, if any.
+    pub fn penalty(&self) -> Option<Penalty> {
+        self.penalty
+    }
+
+    /// Adds the L1 activity penalty `lambda sum_j |h_j|` per sample to the
+    /// objective (see [`Penalty::L1`]): a sparse autoencoder's code layer.
+    /// Training checks that `lambda` is finite and at least 0.
+    ///
+    /// ```
+    /// use mlp_core::prelude::*;
+    /// let mut rng = mlp_core::rng(0);
+    /// let code = Dense::<64, 32, _>::new(Relu, Init::HeNormal, &mut rng).activity_l1(1e-4);
+    /// assert_eq!(code.penalty(), Some(Penalty::L1 { lambda: 1e-4 }));
+    /// ```
+    pub fn activity_l1(mut self, lambda: f64) -> Self {
+        self.penalty = Some(Penalty::L1 { lambda });
+        self
+    }
+
     /// Replaces weights and biases, checking shapes and values first; on error
     /// the layer is unchanged. Optimiser state is reset.
     ///
@@ -167,11 +192,31 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OU
     }
 }
 
+impl<const IN: usize, const OUT: usize, F: Float> Dense<IN, OUT, crate::Sigmoid, F> {
+    /// Adds the sparsity penalty `beta sum_j KL(rho || rho_hat_j)` on the
+    /// units' mean activations over each batch (see [`Penalty::Kl`]); only
+    /// a sigmoid layer has the mean activations in `(0, 1)` that it needs.
+    /// Training checks that `0 < rho < 1` and `beta >= 0`.
+    pub fn sparse_kl(mut self, rho: f64, beta: f64) -> Self {
+        self.penalty = Some(Penalty::Kl { rho, beta });
+        self
+    }
+
+    /// Adds the contractive penalty `lambda ||dh/dx||_F^2` per sample
+    /// (see [`Penalty::Contractive`]), whose closed form is the sigmoid's.
+    /// Training checks that `lambda` is finite and at least 0.
+    pub fn contractive(mut self, lambda: f64) -> Self {
+        self.penalty = Some(Penalty::Contractive { lambda });
+        self
+    }
+}
+
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
     for Dense<IN, OUT, A, F>
 {
     type In = Const<IN>;
     type Out = Const<OUT>;
+    const PARAMS: usize = IN * OUT + OUT;
 
     fn infer(&self, x: &[F; IN]) -> [F; OUT] {
         let mut a = [F::zero(); OUT];
@@ -233,6 +278,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
             grad_w: ArrayView2::from_shape((OUT, IN), grad_w).expect("grads hold OUT x IN"),
             grad_b: ArrayView1::from(grad_b),
             saturated,
+            penalty: self.penalty,
         }));
     }
 
@@ -240,15 +286,30 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Layer<F>
         OUT * IN + OUT
     }
 
+    fn activity_penalty(&self, rows: usize) -> f64 {
+        match self.penalty {
+            Some(p) if self.h.len() >= rows * OUT => p.total(&self.h, self.w(), rows, OUT),
+            _ => 0.0,
+        }
+    }
+
+    fn penalised(&self) -> bool {
+        self.penalty.is_some()
+    }
+
     fn validate(&self, dense: &mut usize) -> Result<()> {
         let layer = *dense;
         *dense += 1;
-        self.act.validate().map_err(|why| {
+        let invalid = |why: String| {
             Error::InvalidConfig(format!(
                 "dense layer {layer} ({IN}->{OUT} {}): {why}",
                 self.act.describe()
             ))
-        })?;
+        };
+        self.act.validate().map_err(invalid)?;
+        if let Some(p) = self.penalty {
+            p.validate().map_err(invalid)?;
+        }
         if let Some(i) = self.params.iter().position(|v| !v.is_finite()) {
             let which = if i < Self::WEIGHTS {
                 format!("weight [{}, {}]", i / IN, i % IN)
@@ -342,6 +403,9 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
 
     // ANCHOR: backward
     fn backward(&mut self, x: &[F], rows: usize, grad_x: &mut [F]) {
+        if let Some(penalty) = self.penalty {
+            return self.backward_penalised(penalty, x, rows, grad_x);
+        }
         // delta = phi'(a) (.) dL/dh, in the buffer the layer above wrote dL/dh into.
         let n = rows * OUT;
         let (a, h) = (&self.a[..n], &self.h[..n]);
@@ -364,6 +428,27 @@ impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Backward<F>
         self.act.backward_in_place(&a, &h, &mut delta, OUT);
         (loss, self.backward_one(x, &delta))
     }
+}
+
+impl<const IN: usize, const OUT: usize, A: Derivative<F>, F: Float> Dense<IN, OUT, A, F> {
+    /// [`backward`](Backward::backward) for a layer with an activity
+    /// penalty: the penalty's `dP/dh` joins the `dL/dh` the layer above
+    /// wrote, the pass goes on as usual, and the contractive penalty adds
+    /// its direct term to `dL/dW` (see [`Penalty`]).
+    // ANCHOR: backward_penalised
+    fn backward_penalised(&mut self, penalty: Penalty, x: &[F], rows: usize, grad_x: &mut [F]) {
+        let n = rows * OUT;
+        let (a, h, w) = (&self.a[..n], &self.h[..n], &self.params[..Self::WEIGHTS]);
+        penalty.add_grad_h(h, w, &mut self.delta[..n], rows, OUT);
+        self.act.backward_in_place(a, h, &mut self.delta[..n], OUT);
+        self.backward_from_delta(x, rows, grad_x);
+        let (w, gw) = (
+            &self.params[..Self::WEIGHTS],
+            &mut self.grads[..Self::WEIGHTS],
+        );
+        penalty.add_grad_w(&self.h[..n], w, gw, rows, OUT);
+    }
+    // ANCHOR_END: backward_penalised
 }
 
 impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Dense<IN, OUT, A, F> {
@@ -442,6 +527,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> Clone for De
     fn clone(&self) -> Self {
         let mut copy = Self::from_params(self.params.clone(), self.act);
         copy.moments = self.moments.clone();
+        copy.penalty = self.penalty;
         copy
     }
 }
@@ -454,6 +540,7 @@ impl<const IN: usize, const OUT: usize, A: Activation<F>, F: Float> fmt::Debug
             .field("in", &IN)
             .field("out", &OUT)
             .field("activation", &self.act.describe())
+            .field("penalty", &self.penalty)
             .field("w", &self.weights())
             .field("b", &self.bias())
             .finish()

@@ -51,6 +51,7 @@ impl<const N: usize, F: Float> Dropout<N, F> {
 impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
     type In = Const<N>;
     type Out = Const<N>;
+    const PARAMS: usize = 0;
 
     fn infer(&self, x: &[F; N]) -> [F; N] {
         *x

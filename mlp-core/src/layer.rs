@@ -68,6 +68,8 @@ pub struct DenseView<'a, F: Float> {
     pub grad_b: ArrayView1<'a, F>,
     /// Fraction of `(sample, unit)` pairs of the last forward pass that were saturated.
     pub saturated: f64,
+    /// The penalty on the layer's activity, if any (see [`Penalty`](crate::Penalty)).
+    pub penalty: Option<crate::Penalty>,
 }
 
 /// One entry of a network, as [`Layer::visit`] reports it.
@@ -81,6 +83,13 @@ pub enum LayerView<'a, F: Float> {
     Dropout {
         /// The drop probability.
         p: f64,
+        /// The width it acts on.
+        width: usize,
+    },
+    /// A corruption layer (see [`Noise`](crate::Noise)).
+    Noise {
+        /// How it corrupts while training.
+        corruption: crate::Corruption,
         /// The width it acts on.
         width: usize,
     },
@@ -126,6 +135,8 @@ pub trait Layer<F: Float>: Send {
     type In: Width;
     /// Output width.
     type Out: Width;
+    /// Number of trainable parameters, known to the compiler.
+    const PARAMS: usize;
 
     /// Runs one sample on the stack, without touching the layer's buffers.
     fn infer(&self, x: &<Self::In as Width>::Array<F>) -> <Self::Out as Width>::Array<F>;
@@ -145,6 +156,23 @@ pub trait Layer<F: Float>: Send {
         out
     }
 
+    /// Runs every row of `x` through the layer (or stack) in inference
+    /// mode, as [`Network::predict_batch`](crate::Network::predict_batch)
+    /// runs a network: what a part of a network computes, such as an
+    /// autoencoder's encoder (`net.hidden().head`).
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`](crate::Error::ShapeMismatch) for a wrong
+    /// number of columns, [`Error::NonFiniteValue`](crate::Error::NonFiniteValue)
+    /// for NaN or infinite inputs.
+    fn infer_rows(&self, x: ArrayView2<'_, F>) -> crate::Result<ndarray::Array2<F>>
+    where
+        Self: Sized,
+    {
+        let (ni, no) = (<Self::In as Width>::N, <Self::Out as Width>::N);
+        crate::network::run_rows(x, ni, no, |xs, rows| self.infer_batch(xs, rows))
+    }
+
     /// Runs a batch of `rows` samples (`x` is `rows x In::N`) and returns the
     /// output (`rows x Out::N`), keeping what backprop needs.
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F];
@@ -157,6 +185,20 @@ pub trait Layer<F: Float>: Send {
 
     /// Number of trainable parameters.
     fn param_count(&self) -> usize;
+
+    /// The activity penalties of the last forward pass over `rows` samples
+    /// (see [`Penalty`](crate::Penalty)), summed as the loss is: the
+    /// network adds it to the loss, so that the mean over the batch is the
+    /// penalised objective. `0` for a layer without a penalty.
+    fn activity_penalty(&self, rows: usize) -> f64 {
+        let _ = rows;
+        0.0
+    }
+
+    /// Whether any layer carries an activity penalty.
+    fn penalised(&self) -> bool {
+        false
+    }
 
     /// Checks that the layer can be trained and run: finite parameters and
     /// valid activation parameters. Training calls it before anything
@@ -305,6 +347,7 @@ pub struct Input<const N: usize>;
 impl<F: Float, const N: usize> Layer<F> for Input<N> {
     type In = Const<N>;
     type Out = Const<N>;
+    const PARAMS: usize = 0;
 
     fn infer(&self, x: &[F; N]) -> [F; N] {
         *x
@@ -387,6 +430,7 @@ impl<F: Float, L: Layer<F>> Then<F> for L {}
 impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
     type In = A::In;
     type Out = B::Out;
+    const PARAMS: usize = A::PARAMS + B::PARAMS;
 
     fn infer(&self, x: &<A::In as Width>::Array<F>) -> <B::Out as Width>::Array<F> {
         self.tail.infer(&self.head.infer(x))
@@ -407,6 +451,12 @@ impl<F: Float, A: Layer<F>, B: Layer<F, In = A::Out>> Layer<F> for Chain<A, B> {
     }
     fn param_count(&self) -> usize {
         self.head.param_count() + self.tail.param_count()
+    }
+    fn activity_penalty(&self, rows: usize) -> f64 {
+        self.head.activity_penalty(rows) + self.tail.activity_penalty(rows)
+    }
+    fn penalised(&self) -> bool {
+        self.head.penalised() || self.tail.penalised()
     }
     fn validate(&self, dense: &mut usize) -> crate::Result<()> {
         self.head.validate(dense)?;

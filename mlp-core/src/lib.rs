@@ -31,6 +31,13 @@
 
 #![warn(missing_docs)]
 
+/// The `ndarray` whose arrays the engine takes and returns.
+pub use ndarray;
+/// `std`, for the code `network!` generates (it writes every path in full,
+/// so a user's `#![no_implicit_prelude]` cannot break it).
+#[doc(hidden)]
+pub use std as __std;
+
 pub mod activation;
 mod buffer;
 mod curve;
@@ -46,8 +53,11 @@ mod layer;
 pub mod linalg;
 pub mod loss;
 pub mod metrics;
+mod model;
 mod network;
+mod noise;
 pub mod optim;
+pub mod penalty;
 pub mod perceptron;
 mod pool;
 pub mod save;
@@ -69,8 +79,11 @@ pub use layer::{
     ParamVisitor, Parameters, Pass, Takes, Then, Width,
 };
 pub use loss::{Bce, CrossEntropy, DeltaFor, ElementLoss, Hinge, Huber, Loss, LossFor, Mae, Mse};
+pub use model::Model;
 pub use network::{Network, Rng, rng};
+pub use noise::{Corruption, Noise};
 pub use optim::{Adam, Optimizer, Schedule, Sgd};
+pub use penalty::Penalty;
 pub use pool::{num_threads, set_num_threads};
 pub use trace::{GRAD_CHECK_FLOOR, GradCheck, Gradients, LayerTrace, Trace};
 pub use train::{
@@ -81,9 +94,9 @@ pub use train::{
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
-        Adam, Batch, Bce, Chain, Clip, Control, CrossEntropy, Dense, Dropout, EarlyStopping, Elu,
-        Error, Float, History, Huber, Identity, Init, Input, Layer, LeakyRelu, Mae, Mish, Mse,
-        Network, Optimizer, Relu, Schedule, Selu, Sgd, Sigmoid, Softmax, Softplus, Softsign, Step,
-        Swish, Tanh, Then, TrainConfig,
+        Adam, Batch, Bce, Chain, Clip, Control, Corruption, CrossEntropy, Dense, Dropout,
+        EarlyStopping, Elu, Error, Float, History, Huber, Identity, Init, Input, Layer, LeakyRelu,
+        Mae, Mish, Model, Mse, Network, Noise, Optimizer, Penalty, Relu, Schedule, Selu, Sgd,
+        Sigmoid, Softmax, Softplus, Softsign, Step, Swish, Tanh, Then, TrainConfig,
     };
 }

@@ -93,6 +93,8 @@ where
     pub const INPUTS: usize = <H::In as Width>::N;
     /// Number of outputs per sample.
     pub const OUTPUTS: usize = <O::Out as Width>::N;
+    /// Number of trainable parameters (weights and biases).
+    pub const PARAMS: usize = H::PARAMS + O::PARAMS;
 
     /// The hidden stack.
     pub fn hidden(&self) -> &H {
@@ -129,25 +131,10 @@ where
     /// with every intermediate value on the heap: a network of any width
     /// predicts on any thread, whatever its stack size.
     pub fn predict_batch(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
-        check_shape("input columns", Self::INPUTS, x.ncols())?;
-        check_finite("inputs", x)?;
-        let mut out = crate::data::zeros_checked((x.nrows(), Self::OUTPUTS))?;
-        // About a million input values per chunk, at least one row.
-        let chunk = ((1 << 20) / Self::INPUTS).clamp(1, 1024);
-        let mut xs = Vec::new();
-        for (rows, mut out) in x
-            .axis_chunks_iter(ndarray::Axis(0), chunk)
-            .zip(out.axis_chunks_iter_mut(ndarray::Axis(0), chunk))
-        {
-            xs.clear();
-            xs.extend(rows.iter().copied());
-            let h = self.hidden.infer_batch(&xs, rows.nrows());
-            let y = self.output.infer_batch(&h, rows.nrows());
-            for (o, &v) in out.iter_mut().zip(&y) {
-                *o = v;
-            }
-        }
-        Ok(out)
+        run_rows(x, Self::INPUTS, Self::OUTPUTS, |xs, rows| {
+            self.output
+                .infer_batch(&self.hidden.infer_batch(xs, rows), rows)
+        })
     }
 
     /// Copies the given rows of `x` and `y` into the batch buffers; returns the row count.
@@ -367,11 +354,23 @@ where
         self.visit_layers(0, &mut |layer| match layer {
             LayerView::Dense(d) => {
                 let (o, i) = d.w.dim();
+                let activation = match d.penalty {
+                    Some(p) => format!("{} {}", d.activation, p.describe()),
+                    None => d.activation,
+                };
                 rows.push((
                     format!("dense {i}->{o}"),
                     format!("(None, {o})"),
-                    d.activation,
+                    activation,
                     o * i + o,
+                ));
+            }
+            LayerView::Noise { corruption, width } => {
+                rows.push((
+                    format!("noise {}", corruption.describe()),
+                    format!("(None, {width})"),
+                    String::new(),
+                    0,
                 ));
             }
             LayerView::Dropout { p, width } => {
@@ -476,8 +475,15 @@ where
         let h = self.hidden.forward(x, rows, &mut pass);
         self.output.forward(h, rows, &mut pass);
         let (act, a, h) = self.output.parts(rows);
-        self.loss
-            .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS)
+        let loss = self
+            .loss
+            .total(act, a, h, &self.yb[..rows * Self::OUTPUTS], Self::OUTPUTS);
+        // The hidden layers' activity penalties are part of the objective.
+        if self.hidden.penalised() {
+            loss + F::from_f64(self.hidden.activity_penalty(rows))
+        } else {
+            loss
+        }
     }
 
     /// Checks the network itself before it trains: finite parameters, and
@@ -489,6 +495,12 @@ where
     pub fn validate(&self) -> Result<()> {
         let mut dense = 0;
         self.hidden.validate(&mut dense)?;
+        if self.output.penalised() {
+            return Err(Error::InvalidConfig(format!(
+                "dense layer {dense} is the output layer and carries an activity penalty; \
+                 put the penalty on a hidden layer (the output's error is the loss itself)"
+            )));
+        }
         self.output.validate(&mut dense)?;
         self.loss
             .validate()
@@ -548,6 +560,36 @@ impl<H: Clone, O: Clone, L: Clone, F: Float> Clone for Network<H, O, L, F> {
             grad_h: Buffer::new(),
         }
     }
+}
+
+/// Runs `f` (which maps `rows` samples, row-major, to their outputs) over
+/// the rows of `x` in chunks, with every value on the heap, after checking
+/// the width and the values: [`Network::predict_batch`] and
+/// [`Layer::infer_rows`](crate::Layer::infer_rows).
+pub(crate) fn run_rows<F: Float>(
+    x: ArrayView2<'_, F>,
+    inputs: usize,
+    outputs: usize,
+    f: impl Fn(&[F], usize) -> Vec<F>,
+) -> Result<Array2<F>> {
+    check_shape("input columns", inputs, x.ncols())?;
+    check_finite("inputs", x)?;
+    let mut out = crate::data::zeros_checked((x.nrows(), outputs))?;
+    // About a million input values per chunk, at least one row.
+    let chunk = ((1 << 20) / inputs).clamp(1, 1024);
+    let mut xs = Vec::new();
+    for (rows, mut out) in x
+        .axis_chunks_iter(ndarray::Axis(0), chunk)
+        .zip(out.axis_chunks_iter_mut(ndarray::Axis(0), chunk))
+    {
+        xs.clear();
+        xs.extend(rows.iter().copied());
+        let y = f(&xs, rows.nrows());
+        for (o, &v) in out.iter_mut().zip(&y) {
+            *o = v;
+        }
+    }
+    Ok(out)
 }
 
 /// How many samples ahead [`Network::gather_flat`] prefetches.

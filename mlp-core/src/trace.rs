@@ -112,9 +112,12 @@ where
     }
 
     /// The gradient of the mean loss on `(x, y)` with respect to every weight
-    /// and bias, as backprop computes it, with dropout off: the loss's own
-    /// gradient, before L1/L2 penalties and clipping, and without a step
-    /// (what `loss.backward()` leaves in PyTorch's `.grad`). The weights,
+    /// and bias, as backprop computes it, with dropout and noise off: the
+    /// gradient of the loss plus the hidden layers' activity penalties
+    /// (see [`Penalty`](crate::Penalty), part of the network), before the
+    /// L1/L2 weight penalties of a [`TrainConfig`](crate::TrainConfig) and
+    /// clipping, and without a step (what `loss.backward()` leaves in
+    /// PyTorch's `.grad`). `loss` is that objective's mean. The weights,
     /// the optimiser state and the random stream do not change.
     ///
     /// # Errors

@@ -730,7 +730,7 @@ where
         O::Act: Derivative<F>,
         L: DeltaFor<F, O::Act>,
     {
-        let data_loss = if rows == 1 && H::STACK && O::STACK {
+        let data_loss = if rows == 1 && H::STACK && O::STACK && !self.hidden.penalised() {
             self.backprop_one()
         } else {
             self.backprop(rows, true)

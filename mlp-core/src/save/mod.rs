@@ -59,6 +59,13 @@ pub enum LayerSpec {
         /// The width it acts on.
         width: usize,
     },
+    /// A corruption layer (`nn.Identity` in PyTorch: it only acts while training).
+    Noise {
+        /// How it corrupts.
+        corruption: crate::Corruption,
+        /// The width it acts on.
+        width: usize,
+    },
 }
 
 impl std::fmt::Display for LayerSpec {
@@ -71,6 +78,7 @@ impl std::fmt::Display for LayerSpec {
                 activation,
             } => write!(f, "dense {inputs}->{outputs} {activation}"),
             LayerSpec::Dropout { p, .. } => write!(f, "dropout {p}"),
+            LayerSpec::Noise { corruption, .. } => write!(f, "noise {}", corruption.describe()),
         }
     }
 }
@@ -174,6 +182,7 @@ where
                     activation: d.activation,
                 },
                 LayerView::Dropout { p, width } => LayerSpec::Dropout { p, width },
+                LayerView::Noise { corruption, width } => LayerSpec::Noise { corruption, width },
             })
         });
         layers
@@ -191,6 +200,9 @@ where
                     ..
                 } => s.push_str(&format!(" => dense {outputs} {activation}")),
                 LayerSpec::Dropout { p, .. } => s.push_str(&format!(" => dropout {p}")),
+                LayerSpec::Noise { corruption, .. } => {
+                    s.push_str(&format!(" => noise {}", corruption.describe()))
+                }
             }
         }
         format!("{s}; loss {}; dtype {}", self.loss.describe(), F::NAME)
@@ -207,7 +219,7 @@ where
                     names.push(format!("layers.{k}"));
                     k += 2; // the Linear and its activation module
                 }
-                LayerSpec::Dropout { .. } => k += 1,
+                LayerSpec::Dropout { .. } | LayerSpec::Noise { .. } => k += 1,
             }
         }
         names
@@ -232,6 +244,15 @@ where
                 ),
                 LayerSpec::Dropout { p, width } => {
                     format!("{{\"type\":\"dropout\",\"p\":{p},\"width\":{width}}}")
+                }
+                LayerSpec::Noise { corruption, width } => {
+                    let (kind, value) = match corruption {
+                        crate::Corruption::Gaussian(s) => ("gaussian", s),
+                        crate::Corruption::Mask(p) => ("mask", p),
+                    };
+                    format!(
+                        "{{\"type\":\"noise\",\"kind\":\"{kind}\",\"value\":{value},\"width\":{width}}}"
+                    )
                 }
             })
             .collect();
@@ -431,6 +452,20 @@ fn parse_layers(json: &str) -> std::result::Result<Vec<LayerSpec>, String> {
                         .ok_or(format!("layer {k}: p is not a number"))?,
                     width: count("width")?,
                 }),
+                Some("noise") => {
+                    let value = field("value")?
+                        .as_f64()
+                        .ok_or(format!("layer {k}: value is not a number"))?;
+                    let corruption = match field("kind")?.as_str() {
+                        Some("gaussian") => crate::Corruption::Gaussian(value),
+                        Some("mask") => crate::Corruption::Mask(value),
+                        other => return Err(format!("layer {k}: unknown noise kind {other:?}")),
+                    };
+                    Ok(LayerSpec::Noise {
+                        corruption,
+                        width: count("width")?,
+                    })
+                }
                 other => Err(format!("layer {k} has an unknown type {other:?}")),
             }
         })
