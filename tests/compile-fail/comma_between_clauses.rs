@@ -1,0 +1,3 @@
+fn main() {
+    let _ = mlp::network! { input 2 => dense 4 relu => dense 1 sigmoid; loss bce, init he };
+}

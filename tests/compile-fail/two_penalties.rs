@@ -1,0 +1,3 @@
+fn main() {
+    let _ = mlp::network! { input 64 => dense 16 sigmoid l1(0.001) kl(0.05, 3.0) => dense 64 sigmoid; loss mse };
+}
