@@ -153,13 +153,16 @@ impl Optimizer {
             Optimizer::Adam(o) if !(ok(o.lr) && o.lr > 0.0) => {
                 Err(format!("learning rate must be positive, got {}", o.lr))
             }
-            Optimizer::Adam(o)
-                if !((0.0..1.0).contains(&o.beta1)
-                    && (0.0..1.0).contains(&o.beta2)
-                    && o.eps > 0.0) =>
-            {
-                Err("Adam needs 0 <= beta1, beta2 < 1 and eps > 0".into())
+            Optimizer::Adam(o) if !(0.0..1.0).contains(&o.beta1) => {
+                Err(format!("Adam's beta1 must be in [0, 1), got {}", o.beta1))
             }
+            Optimizer::Adam(o) if !(0.0..1.0).contains(&o.beta2) => {
+                Err(format!("Adam's beta2 must be in [0, 1), got {}", o.beta2))
+            }
+            Optimizer::Adam(o) if !(ok(o.eps) && o.eps > 0.0) => Err(format!(
+                "Adam's eps must be positive and finite, got {}",
+                o.eps
+            )),
             _ => Ok(()),
         }
     }

@@ -93,14 +93,53 @@ pub fn read_labels(path: impl AsRef<Path>) -> Result<Vec<usize>> {
     parse(path, |r| labels_from_idx(r))
 }
 
-/// Opens `path` (decompressing it if it starts with the gzip magic) and
-/// hands the stream to `parse`.
+/// [`read_images`] from a stream (a file already open, bytes in memory),
+/// plain or gzipped; errors name the file `<reader>`.
+///
+/// ```
+/// // A header for one 28 x 28 image, and its pixels.
+/// let mut idx = vec![0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28];
+/// idx.extend(std::iter::repeat(255).take(784));
+/// let images = mlp_core::data::mnist::images_from_reader::<f32>(idx.as_slice())?;
+/// assert_eq!(images.dim(), (1, 784));
+/// assert!(mlp_core::data::mnist::images_from_reader::<f32>(&idx[..100]).is_err());
+/// # Ok::<(), mlp_core::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`read_images`].
+pub fn images_from_reader<F: Float>(reader: impl Read) -> Result<Array2<F>> {
+    parse_stream(BufReader::new(reader), Path::new("<reader>"), |r| {
+        images_from_idx(r)
+    })
+}
+
+/// [`read_labels`] from a stream, plain or gzipped.
+///
+/// # Errors
+/// As [`read_labels`].
+pub fn labels_from_reader(reader: impl Read) -> Result<Vec<usize>> {
+    parse_stream(BufReader::new(reader), Path::new("<reader>"), |r| {
+        labels_from_idx(r)
+    })
+}
+
+/// Opens `path` and hands it to [`parse_stream`].
 fn parse<T>(path: &Path, parse: impl FnOnce(&mut dyn Read) -> Result<T, Bad>) -> Result<T> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut reader = BufReader::new(file);
+    parse_stream(BufReader::new(file), path, parse)
+}
+
+/// Decompresses `reader` if it starts with the gzip magic and hands the
+/// stream to `parse`; errors name `path`.
+fn parse_stream<T, R: BufRead>(
+    mut reader: R,
+    path: &Path,
+    parse: impl FnOnce(&mut dyn Read) -> Result<T, Bad>,
+) -> Result<T> {
     let gzipped = reader
         .fill_buf()
         .map_err(|source| Error::Io {

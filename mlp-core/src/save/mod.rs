@@ -513,8 +513,20 @@ impl<F: Float> Standardizer<F> {
     /// (or a standard deviation is not positive).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = read(path)?;
-        let file = parse(&bytes, path)?;
+        Self::from_bytes(&read(path)?, path)
+    }
+
+    /// [`load`](Self::load) from the bytes of a file (what
+    /// [`to_safetensors`](Self::to_safetensors) wrote).
+    ///
+    /// # Errors
+    /// As [`load`](Self::load), naming the file `<bytes>`.
+    pub fn from_safetensors(bytes: &[u8]) -> Result<Self> {
+        Self::from_bytes(bytes, Path::new("<bytes>"))
+    }
+
+    fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self> {
+        let file = parse(bytes, path)?;
         let n = file
             .tensors
             .get("mean")
