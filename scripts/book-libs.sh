@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares target/book-libs: exactly one rlib per crate that the book's code
-# blocks use (mlp, ndarray) and their dependencies, for `mdbook test -L`.
+# blocks use (mlp, ndarray) and their dependencies, and the proc-macro
+# library behind `network!` (mlp-macros-impl), for `mdbook test -L`.
 # `mdbook test` passes only -L, and a plain target/debug/deps soon holds
 # several candidates per crate (E0464), so the artifacts cargo reports for
 # this build are hard-linked into a fresh folder.
@@ -15,7 +16,8 @@ for line in sys.stdin:
     msg = json.loads(line)
     if msg.get("reason") == "compiler-artifact":
         for f in msg["filenames"]:
-            if f.endswith(".rlib"):
+            # A proc-macro crate is built as a shared library.
+            if f.endswith(".rlib") or (msg["target"]["kind"] == ["proc-macro"] and f.endswith((".so", ".dylib", ".dll"))):
                 print(f)
-' | while read -r rlib; do ln -f "$rlib" "$out/"; done
-ls "$out" | wc -l | xargs echo "book-libs: rlibs prepared:"
+' | while read -r lib; do ln -f "$lib" "$out/"; done
+ls "$out" | wc -l | xargs echo "book-libs: libraries prepared:"

@@ -57,8 +57,13 @@ def build(metadata):
         if layer["type"] == "dense":
             assert layer["name"] == f"layers.{len(modules)}", layer
             modules += [torch.nn.Linear(layer["in"], layer["out"]), activation(layer["activation"])]
-        else:
+        elif layer["type"] == "dropout":
             modules.append(torch.nn.Dropout(layer["p"]))
+        elif layer["type"] == "noise":
+            # Corruption acts only while training; at inference it is the identity.
+            modules.append(torch.nn.Identity())
+        else:
+            sys.exit(f"no PyTorch module for the layer {layer!r}")
     return torch.nn.Sequential(*modules).to(dtype), dtype
 
 

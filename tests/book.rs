@@ -73,6 +73,7 @@ chapter!(ch07, "../examples/ch07_modes.rs", "ch07_modes", exercises "ch07_modes_
 chapter!(ch08, "../examples/ch08_init.rs", "ch08_init", exercises "ch08_init_exercises");
 chapter!(ch09, "../examples/ch09_gradients.rs", "ch09_gradients", exercises "ch09_gradients_exercises");
 chapter!(ch10, "../examples/ch10_regularisation.rs", "ch10_regularisation", exercises "ch10_regularisation_exercises");
+chapter!(ch13, "../examples/ch13_autoencoders.rs", "ch13_autoencoders", exercises "ch13_autoencoders_exercises");
 
 // ----- the prose -----
 
@@ -139,6 +140,7 @@ const TYPED: &[(&str, &[&str])] = &[
         ],
     ),
     ("solutions.md", &[]),
+    ("autoencoders.md", &["30% of their pixels"]),
 ];
 
 /// The prose of a Markdown file: without code blocks, inline code, math,

@@ -121,6 +121,7 @@ impl Penalty {
 
     /// Adds the penalty's term to `grad_h` (`dL/dh`, `rows x out`, per
     /// sample) before the layer multiplies it by `phi'(a)`.
+    // ANCHOR: grad_h
     pub(crate) fn add_grad_h<F: Float>(
         &self,
         h: &[F],
@@ -159,6 +160,8 @@ impl Penalty {
             }
         }
     }
+
+    // ANCHOR_END: grad_h
 
     /// Adds the penalty's direct term to the weight gradient `grad_w`
     /// (`out x in`, averaged over the batch): only the contractive penalty
