@@ -74,7 +74,13 @@ chapter!(ch08, "../examples/ch08_init.rs", "ch08_init", exercises "ch08_init_exe
 chapter!(ch09, "../examples/ch09_gradients.rs", "ch09_gradients", exercises "ch09_gradients_exercises");
 chapter!(ch10, "../examples/ch10_regularisation.rs", "ch10_regularisation", exercises "ch10_regularisation_exercises");
 chapter!(ch11, "../examples/ch11_real_data.rs", "ch11_real_data", exercises "ch11_real_data_exercises");
+chapter!(ch12, "../examples/ch12_network_macro.rs", "ch12_network_macro", exercises "ch12_network_macro_exercises");
 chapter!(ch13, "../examples/ch13_autoencoders.rs", "ch13_autoencoders", exercises "ch13_autoencoders_exercises");
+chapter!(
+    appendix_saving,
+    "../examples/appendix_saving.rs",
+    "appendix_saving"
+);
 
 // ----- the prose -----
 
@@ -146,6 +152,8 @@ const TYPED: &[(&str, &[&str])] = &[
         "real_data.md",
         &["scikit-learn 1.9.1", "seeds 0 to 4: 0.958 to 0.975"],
     ),
+    ("network_macro.md", &["from twenty seeds"]),
+    ("saving.md", &[]),
 ];
 
 /// The prose of a Markdown file: without code blocks, inline code, math,

@@ -188,6 +188,7 @@ pub mod __private {
 /// compiled for the network's types, whatever its depth. (The same script
 /// on the `macro_rules!` parser this one replaced: 0.10, 0.14, 1.55 and
 /// 1.45 s.)
+// ANCHOR: front
 #[macro_export]
 macro_rules! network {
     // Everything is parsed by `mlp-macros-impl`; `$crate` tells it where
@@ -196,3 +197,4 @@ macro_rules! network {
         $crate::__private::network_impl! { $crate $($tokens)* }
     };
 }
+// ANCHOR_END: front
