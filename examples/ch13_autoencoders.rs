@@ -40,7 +40,7 @@ mlp::network! {
 
 mlp::network! {
     /// Linear throughout: what PCA computes.
-    Linear: input 64 => dense 8 identity code => dense 64 identity; loss mse; seed 1; dtype f64
+    pub Linear: input 64 => dense 8 identity code => dense 64 identity; loss mse; seed 1; dtype f64
 }
 // ANCHOR: sparse_nets
 mlp::network! {
@@ -105,10 +105,8 @@ fn eigen_symmetric(m: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
                 }
                 // The rotation by the angle that zeroes a[p][q].
                 let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * a[[p, q]]);
-                let t = theta.signum()
-                    / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let (c, s) =
-                    (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
                 let rotate = |x: f64, y: f64| (c * x - s * y, s * x + c * y);
                 for k in 0..n {
                     (a[[k, p]], a[[k, q]]) = rotate(a[[k, p]], a[[k, q]]);
@@ -158,6 +156,52 @@ fn principal_angles(a: &Array2<f64>, b: &Array2<f64>) -> Vec<f64> {
 }
 // ANCHOR_END: eigen
 
+/// PCA of the training digits and a linear autoencoder trained on them:
+/// what the chapter compares (`tests/autoencoder.rs` asserts it too).
+pub struct LinearVsPca {
+    pub variances: Vec<f64>,
+    pub top8: Array2<f64>,
+    pub mean: Array1<f64>,
+    pub pca_error: f64,
+    pub linear: Linear,
+    pub linear_error: f64,
+    pub decoder: Array2<f64>,
+    pub angles: Vec<f64>,
+}
+
+pub fn linear_vs_pca(train: &Array2<f32>) -> LinearVsPca {
+    // ANCHOR: pca
+    let train64 = train.mapv(f64::from);
+    let mean = train64.mean_axis(Axis(0)).unwrap();
+    let centred = &train64 - &mean;
+    let covariance = centred.t().dot(&centred) / centred.nrows() as f64;
+    let (variances, directions) = eigen_symmetric(&covariance);
+    let top8 = directions.slice(s![.., ..8]).to_owned();
+    // The best any rank-8 reconstruction can do: half the variance left out.
+    let pca_error = 0.5 * variances[8..].iter().sum::<f64>();
+
+    let mut linear = Linear::default();
+    let cfg = TrainConfig::new()
+        .epochs(2000)
+        .batch(Batch::Full)
+        .optimizer(Adam::new(0.01));
+    let history = linear.fit_autoencoder(centred.view(), &cfg).unwrap();
+    let decoder = linear.get_weights()[1].0.clone(); // 64 x 8: the code's directions
+    let angles = principal_angles(&top8, &decoder);
+    // ANCHOR_END: pca
+    let linear_error = history.last().unwrap().train_loss;
+    LinearVsPca {
+        variances,
+        top8,
+        mean,
+        pca_error,
+        linear,
+        linear_error,
+        decoder,
+        angles,
+    }
+}
+
 /// The mean loss, `1/2 sum_k (a_k - b_k)^2` per row, of two batches.
 fn half_sq<F: Float>(a: &Array2<F>, b: &Array2<F>) -> f64 {
     let total: f64 = a
@@ -205,17 +249,11 @@ fn mean_jacobian_norm(w: &Array2<f32>, codes: &Array2<f32>) -> f64 {
 
 /// How far the code moves per unit of input movement, `||f(x + d) - f(x)|| /
 /// ||d||`, for Gaussian steps `d` of standard deviation 0.05 per pixel.
-fn sensitivity(
-    encode: impl Fn(&Array2<f32>) -> Array2<f32>,
-    x: &Array2<f32>,
-    seed: u64,
-) -> f64 {
+fn sensitivity(encode: impl Fn(&Array2<f32>) -> Array2<f32>, x: &Array2<f32>, seed: u64) -> f64 {
     let mut rng = mlp::rng(seed);
     let d = x.mapv(|_| {
         let (u, v): (f64, f64) = (rng.random(), rng.random());
-        (0.05
-            * (-2.0 * (1.0 - u).ln()).sqrt()
-            * (std::f64::consts::TAU * v).cos()) as f32
+        (0.05 * (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
     });
     let moved = encode(&(x + &d)) - encode(x);
     let ratios = moved
@@ -251,7 +289,11 @@ pub fn chapter() -> Page {
         Undercomplete::INPUTS
     )
     .unwrap();
-    writeln!(out, "test reconstruction error (1/2 sum of squared pixel errors, mean per image):").unwrap();
+    writeln!(
+        out,
+        "test reconstruction error (1/2 sum of squared pixel errors, mean per image):"
+    )
+    .unwrap();
     writeln!(out, "  through the 16-unit code  {error:.4}").unwrap();
     writeln!(out, "  the mean training image   {mean_error:.4}").unwrap();
     writeln!(
@@ -280,28 +322,28 @@ pub fn chapter() -> Page {
             .iter()
             .map(|&i| (row(&reconstructed, i), String::new())),
     );
-    out.figure("ch13_reconstructions.svg", image_grid("Test digits (top) and their reconstructions from 16 numbers (bottom)", &images, 8, 10, 64));
+    out.figure(
+        "ch13_reconstructions.svg",
+        image_grid(
+            "Test digits (top) and their reconstructions from 16 numbers (bottom)",
+            &images,
+            8,
+            10,
+            64,
+        ),
+    );
 
-    // ANCHOR: pca
-    let (train64, test64) = (train.mapv(f64::from), test.mapv(f64::from));
-    let mean = train64.mean_axis(Axis(0)).unwrap();
-    let centred = &train64 - &mean;
-    let covariance = centred.t().dot(&centred) / centred.nrows() as f64;
-    let (variances, directions) = eigen_symmetric(&covariance);
-    let top8 = directions.slice(s![.., ..8]).to_owned();
-    // The best any rank-8 reconstruction can do: half the variance left out.
-    let pca_error = 0.5 * variances[8..].iter().sum::<f64>();
-
-    let mut linear = Linear::default();
-    let cfg = TrainConfig::new()
-        .epochs(2000)
-        .batch(Batch::Full)
-        .optimizer(Adam::new(0.01));
-    let history = linear.fit_autoencoder(centred.view(), &cfg).unwrap();
-    let decoder = linear.get_weights()[1].0.clone(); // 64 x 8: the code's directions
-    let angles = principal_angles(&top8, &decoder);
-    // ANCHOR_END: pca
-    let linear_error = history.last().unwrap().train_loss;
+    let LinearVsPca {
+        variances,
+        top8,
+        mean,
+        pca_error,
+        linear,
+        linear_error,
+        decoder,
+        angles,
+    } = linear_vs_pca(&train);
+    let test64 = test.mapv(f64::from);
     let test_pca = {
         let c = &test64 - &mean;
         let back = c.dot(&top8).dot(&top8.t());
@@ -321,8 +363,16 @@ pub fn chapter() -> Page {
             .join(" ")
     )
     .unwrap();
-    writeln!(out, "training error, rank 8:  PCA {pca_error:.5}   linear autoencoder {linear_error:.5}").unwrap();
-    writeln!(out, "test error, rank 8:      PCA {test_pca:.5}   linear autoencoder {test_linear:.5}").unwrap();
+    writeln!(
+        out,
+        "training error, rank 8:  PCA {pca_error:.5}   linear autoencoder {linear_error:.5}"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "test error, rank 8:      PCA {test_pca:.5}   linear autoencoder {test_linear:.5}"
+    )
+    .unwrap();
     writeln!(
         out,
         "principal angles between the two 8-dimensional subspaces (degrees):"
@@ -370,9 +420,7 @@ pub fn chapter() -> Page {
     let mut images: Vec<(Vec<f64>, String)> = (0..8)
         .map(|k| (scaled(top8.column(k)), format!("pc {}", k + 1)))
         .collect();
-    images.extend(
-        (0..8).map(|j| (scaled(decoder.column(j)), format!("code {}", j + 1))),
-    );
+    images.extend((0..8).map(|j| (scaled(decoder.column(j)), format!("code {}", j + 1))));
     out.figure(
         "ch13_pca.svg",
         image_grid(
@@ -403,8 +451,7 @@ pub fn chapter() -> Page {
         sparse.evaluate(test.view(), test.view()).unwrap(),
     );
     let firing = |net_codes: Array2<f32>, t: f32| {
-        net_codes.iter().filter(|&&h| h > t).count() as f64
-            / net_codes.nrows() as f64
+        net_codes.iter().filter(|&&h| h > t).count() as f64 / net_codes.nrows() as f64
     };
     let (wide_codes, sparse_codes) = (
         wide.hidden().infer_rows(test.view()).unwrap(),
@@ -476,14 +523,7 @@ pub fn chapter() -> Page {
         )
         .series(Series::new("no penalty", sorted(&plain_rates), 0).markers())
         .series(Series::new("kl(0.05, 3)", sorted(&sparse_rates), 1).markers())
-        .series(
-            Series::new(
-                "target rho = 0.05",
-                vec![(1.0, 0.05), (64.0, 0.05)],
-                2,
-            )
-            .dashed(),
-        )
+        .series(Series::new("target rho = 0.05", vec![(1.0, 0.05), (64.0, 0.05)], 2).dashed())
         .y_range(0.0..0.8)
         .legend(Legend::UpperRight)
         .svg(),
@@ -496,8 +536,7 @@ pub fn chapter() -> Page {
     l1.fit_autoencoder(train.view(), &settings(200)).unwrap();
     // Units whose output is exactly 0, per test image.
     let silent = |codes: Array2<f32>| {
-        codes.iter().filter(|&&h| h == 0.0).count() as f64
-            / codes.nrows() as f64
+        codes.iter().filter(|&&h| h == 0.0).count() as f64 / codes.nrows() as f64
     };
     let (relu_silent, l1_silent) = (
         silent(relu.hidden().infer_rows(test.view()).unwrap()),
@@ -517,7 +556,11 @@ pub fn chapter() -> Page {
         l1.evaluate(test.view(), test.view()).unwrap()
     )
     .unwrap();
-    writeln!(out, "units exactly 0, per image        {relu_silent:>10.1} {l1_silent:>10.1}").unwrap();
+    writeln!(
+        out,
+        "units exactly 0, per image        {relu_silent:>10.1} {l1_silent:>10.1}"
+    )
+    .unwrap();
     out.fact("relu_active", format!("{:.1}", 64.0 - relu_silent));
     out.fact("l1_active", format!("{:.1}", 64.0 - l1_silent));
 
@@ -530,18 +573,27 @@ pub fn chapter() -> Page {
         .unwrap();
     // The same corrupted test images for both: each pixel zeroed with p = 0.3.
     let corrupted = masked(&test, 0.3, 99);
-    let scores = |net: &dyn Fn(ndarray::ArrayView2<f32>) -> f64| {
-        (net(test.view()), net(corrupted.view()))
-    };
-    let (plain_clean, plain_noisy) =
-        scores(&|x| plain.evaluate(x, test.view()).unwrap());
-    let (dn_clean, dn_noisy) =
-        scores(&|x| denoising.evaluate(x, test.view()).unwrap());
+    let scores =
+        |net: &dyn Fn(ndarray::ArrayView2<f32>) -> f64| (net(test.view()), net(corrupted.view()));
+    let (plain_clean, plain_noisy) = scores(&|x| plain.evaluate(x, test.view()).unwrap());
+    let (dn_clean, dn_noisy) = scores(&|x| denoising.evaluate(x, test.view()).unwrap());
     // ANCHOR_END: denoise
     out.section("denoise");
-    writeln!(out, "error against the clean test image   plain autoencoder   denoising autoencoder").unwrap();
-    writeln!(out, "  from the clean image               {plain_clean:>17.4} {dn_clean:>23.4}").unwrap();
-    writeln!(out, "  from the corrupted image           {plain_noisy:>17.4} {dn_noisy:>23.4}").unwrap();
+    writeln!(
+        out,
+        "error against the clean test image   plain autoencoder   denoising autoencoder"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "  from the clean image               {plain_clean:>17.4} {dn_clean:>23.4}"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "  from the corrupted image           {plain_noisy:>17.4} {dn_noisy:>23.4}"
+    )
+    .unwrap();
     writeln!(
         out,
         "(the corrupted image itself is {:.4} from the clean one)",
@@ -575,8 +627,7 @@ pub fn chapter() -> Page {
     // ANCHOR: contractive
     let mut cae = Contractive::default();
     cae.fit_autoencoder(train.view(), &settings(100)).unwrap();
-    let jacobian =
-        |w: &Array2<f32>, codes: Array2<f32>| mean_jacobian_norm(w, &codes);
+    let jacobian = |w: &Array2<f32>, codes: Array2<f32>| mean_jacobian_norm(w, &codes);
     let (plain_j, cae_j) = (
         jacobian(
             &ae.get_weights()[0].0,
@@ -593,15 +644,27 @@ pub fn chapter() -> Page {
         sensitivity(|x| cae.encode_batch(x.view()).unwrap(), &test, 5),
     );
     out.section("contractive");
-    writeln!(out, "16 sigmoid code units                      no penalty   contractive(0.1)").unwrap();
+    writeln!(
+        out,
+        "16 sigmoid code units                      no penalty   contractive(0.1)"
+    )
+    .unwrap();
     writeln!(
         out,
         "test reconstruction error                 {error:>10.4} {:>18.4}",
         cae.evaluate(test.view(), test.view()).unwrap()
     )
     .unwrap();
-    writeln!(out, "mean ||J_f(x)||_F on the test images      {plain_j:>10.3} {cae_j:>18.3}").unwrap();
-    writeln!(out, "code movement per unit of input movement  {plain_s:>10.3} {cae_s:>18.3}").unwrap();
+    writeln!(
+        out,
+        "mean ||J_f(x)||_F on the test images      {plain_j:>10.3} {cae_j:>18.3}"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "code movement per unit of input movement  {plain_s:>10.3} {cae_s:>18.3}"
+    )
+    .unwrap();
     writeln!(
         out,
         "  predicted for a random step, ||J||_F / 8 {:>10.3} {:>18.3}",
@@ -637,9 +700,7 @@ pub fn exercises() -> Page {
     // ANCHOR: ex1
     // One unit's outputs over a batch of four, rho = 0.1, beta = 2.
     let (h, rho, beta) = ([0.2, 0.1, 0.4, 0.3], 0.1, 2.0);
-    let penalty = |h: &[f64]| {
-        beta * mlp::penalty::kl(rho, h.iter().sum::<f64>() / h.len() as f64)
-    };
+    let penalty = |h: &[f64]| beta * mlp::penalty::kl(rho, h.iter().sum::<f64>() / h.len() as f64);
     let q: f64 = h.iter().sum::<f64>() / 4.0;
     // dP/dh_i = beta (1/B) (-rho / q + (1 - rho) / (1 - q)), the same for every i.
     let formula = beta / 4.0 * (-rho / q + (1.0 - rho) / (1.0 - q));
@@ -651,7 +712,11 @@ pub fn exercises() -> Page {
     // ANCHOR_END: ex1
     out.section("ex1");
     writeln!(out, "rho_hat = {q:.2}, P = {:.6}", penalty(&h)).unwrap();
-    writeln!(out, "dP/dh_1 by the formula {formula:.8}, by central difference {central:.8}").unwrap();
+    writeln!(
+        out,
+        "dP/dh_1 by the formula {formula:.8}, by central difference {central:.8}"
+    )
+    .unwrap();
 
     // ANCHOR: ex2
     let (train, test, _) = digits();

@@ -444,3 +444,49 @@ fn an_autoencoder_with_noise_saves_and_loads() {
     std::fs::remove_file(&path).ok();
     assert!(e.contains("noise"), "{e}");
 }
+
+#[path = "../examples/ch13_autoencoders.rs"]
+#[allow(dead_code)]
+mod ch13;
+
+/// A linear autoencoder spans the principal subspace (Baldi & Hornik
+/// 1989): trained on the digits, its error meets PCA's optimum (half the
+/// variance outside the top 8 directions, computed by Jacobi rotations)
+/// and its decoder's columns span the top 8 principal directions.
+#[test]
+fn a_linear_autoencoder_spans_the_pca_subspace() {
+    let digits = Dataset::<f32>::read_csv("data/digits.csv.gz").unwrap();
+    let train = digits.x.mapv(|v| v / 16.0).slice(s![..1500, ..]).to_owned();
+    let r = ch13::linear_vs_pca(&train);
+    // The eigenvectors are eigenvectors: C v = lambda v.
+    let centred = &train.mapv(f64::from) - &r.mean;
+    let cov = centred.t().dot(&centred) / centred.nrows() as f64;
+    for k in 0..8 {
+        let v = r.top8.column(k);
+        let residual = &cov.dot(&v) - &(&v * r.variances[k]);
+        assert!(residual.iter().all(|e| e.abs() < 1e-10), "eigenvector {k}");
+    }
+    assert!(
+        r.linear_error >= r.pca_error - 1e-9,
+        "{} below the optimum {}",
+        r.linear_error,
+        r.pca_error
+    );
+    assert!(
+        r.linear_error < r.pca_error * 1.0001,
+        "{} vs {}",
+        r.linear_error,
+        r.pca_error
+    );
+    assert!(
+        r.angles.iter().all(|&a| a < 0.5),
+        "principal angles {:?} degrees",
+        r.angles
+    );
+    // A different basis of the same subspace: no column is an eigenvector.
+    let d0 = r.decoder.column(0);
+    let best = (0..8)
+        .map(|k| (d0.dot(&r.top8.column(k)) / d0.dot(&d0).sqrt()).abs())
+        .fold(0.0, f64::max);
+    assert!(best < 0.99, "{best}");
+}
