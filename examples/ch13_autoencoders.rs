@@ -746,31 +746,25 @@ pub fn exercises() -> Page {
 
     // ANCHOR: ex3
     let corrupted = masked(&test, 0.3, 99);
-    let mut rows = Vec::new();
-    let mut d01 = Denoise01::default();
-    d01.fit_autoencoder(train.mapv(|v| v as f32).view(), &settings(100))
-        .unwrap();
-    rows.push((
-        "mask(0.1)",
-        d01.evaluate(test.view(), test.view()).unwrap(),
-        d01.evaluate(corrupted.view(), test.view()).unwrap(),
-    ));
-    let mut d03 = Denoising::default();
-    d03.fit_autoencoder(train.mapv(|v| v as f32).view(), &settings(100))
-        .unwrap();
-    rows.push((
-        "mask(0.3)",
-        d03.evaluate(test.view(), test.view()).unwrap(),
-        d03.evaluate(corrupted.view(), test.view()).unwrap(),
-    ));
-    let mut d05 = Denoise05::default();
-    d05.fit_autoencoder(train.mapv(|v| v as f32).view(), &settings(100))
-        .unwrap();
-    rows.push((
-        "mask(0.5)",
-        d05.evaluate(test.view(), test.view()).unwrap(),
-        d05.evaluate(corrupted.view(), test.view()).unwrap(),
-    ));
+    let train = train.mapv(|v| v as f32);
+    // Each network type trained the same way, then scored both ways.
+    macro_rules! score {
+        ($name:literal, $net:ty) => {{
+            let mut net = <$net>::default();
+            net.fit_autoencoder(train.view(), &settings(100)).unwrap();
+            let clean = net.evaluate(test.view(), test.view()).unwrap();
+            (
+                $name,
+                clean,
+                net.evaluate(corrupted.view(), test.view()).unwrap(),
+            )
+        }};
+    }
+    let rows = [
+        score!("mask(0.1)", Denoise01),
+        score!("mask(0.3)", Denoising),
+        score!("mask(0.5)", Denoise05),
+    ];
     // ANCHOR_END: ex3
     out.section("ex3");
     writeln!(
