@@ -105,8 +105,10 @@ fn eigen_symmetric(m: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
                 }
                 // The rotation by the angle that zeroes a[p][q].
                 let theta = (a[[q, q]] - a[[p, p]]) / (2.0 * a[[p, q]]);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
+                let t = theta.signum()
+                    / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let (c, s) =
+                    (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
                 let rotate = |x: f64, y: f64| (c * x - s * y, s * x + c * y);
                 for k in 0..n {
                     (a[[k, p]], a[[k, q]]) = rotate(a[[k, p]], a[[k, q]]);
@@ -249,11 +251,17 @@ fn mean_jacobian_norm(w: &Array2<f32>, codes: &Array2<f32>) -> f64 {
 
 /// How far the code moves per unit of input movement, `||f(x + d) - f(x)|| /
 /// ||d||`, for Gaussian steps `d` of standard deviation 0.05 per pixel.
-fn sensitivity(encode: impl Fn(&Array2<f32>) -> Array2<f32>, x: &Array2<f32>, seed: u64) -> f64 {
+fn sensitivity(
+    encode: impl Fn(&Array2<f32>) -> Array2<f32>,
+    x: &Array2<f32>,
+    seed: u64,
+) -> f64 {
     let mut rng = mlp::rng(seed);
     let d = x.mapv(|_| {
         let (u, v): (f64, f64) = (rng.random(), rng.random());
-        (0.05 * (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+        (0.05
+            * (-2.0 * (1.0 - u).ln()).sqrt()
+            * (std::f64::consts::TAU * v).cos()) as f32
     });
     let moved = encode(&(x + &d)) - encode(x);
     let ratios = moved
@@ -420,7 +428,9 @@ pub fn chapter() -> Page {
     let mut images: Vec<(Vec<f64>, String)> = (0..8)
         .map(|k| (scaled(top8.column(k)), format!("pc {}", k + 1)))
         .collect();
-    images.extend((0..8).map(|j| (scaled(decoder.column(j)), format!("code {}", j + 1))));
+    images.extend(
+        (0..8).map(|j| (scaled(decoder.column(j)), format!("code {}", j + 1))),
+    );
     out.figure(
         "ch13_pca.svg",
         image_grid(
@@ -451,7 +461,8 @@ pub fn chapter() -> Page {
         sparse.evaluate(test.view(), test.view()).unwrap(),
     );
     let firing = |net_codes: Array2<f32>, t: f32| {
-        net_codes.iter().filter(|&&h| h > t).count() as f64 / net_codes.nrows() as f64
+        net_codes.iter().filter(|&&h| h > t).count() as f64
+            / net_codes.nrows() as f64
     };
     let (wide_codes, sparse_codes) = (
         wide.hidden().infer_rows(test.view()).unwrap(),
@@ -523,7 +534,14 @@ pub fn chapter() -> Page {
         )
         .series(Series::new("no penalty", sorted(&plain_rates), 0).markers())
         .series(Series::new("kl(0.05, 3)", sorted(&sparse_rates), 1).markers())
-        .series(Series::new("target rho = 0.05", vec![(1.0, 0.05), (64.0, 0.05)], 2).dashed())
+        .series(
+            Series::new(
+                "target rho = 0.05",
+                vec![(1.0, 0.05), (64.0, 0.05)],
+                2,
+            )
+            .dashed(),
+        )
         .y_range(0.0..0.8)
         .legend(Legend::UpperRight)
         .svg(),
@@ -536,7 +554,8 @@ pub fn chapter() -> Page {
     l1.fit_autoencoder(train.view(), &settings(200)).unwrap();
     // Units whose output is exactly 0, per test image.
     let silent = |codes: Array2<f32>| {
-        codes.iter().filter(|&&h| h == 0.0).count() as f64 / codes.nrows() as f64
+        codes.iter().filter(|&&h| h == 0.0).count() as f64
+            / codes.nrows() as f64
     };
     let (relu_silent, l1_silent) = (
         silent(relu.hidden().infer_rows(test.view()).unwrap()),
@@ -573,10 +592,13 @@ pub fn chapter() -> Page {
         .unwrap();
     // The same corrupted test images for both: each pixel zeroed with p = 0.3.
     let corrupted = masked(&test, 0.3, 99);
-    let scores =
-        |net: &dyn Fn(ndarray::ArrayView2<f32>) -> f64| (net(test.view()), net(corrupted.view()));
-    let (plain_clean, plain_noisy) = scores(&|x| plain.evaluate(x, test.view()).unwrap());
-    let (dn_clean, dn_noisy) = scores(&|x| denoising.evaluate(x, test.view()).unwrap());
+    let scores = |net: &dyn Fn(ndarray::ArrayView2<f32>) -> f64| {
+        (net(test.view()), net(corrupted.view()))
+    };
+    let (plain_clean, plain_noisy) =
+        scores(&|x| plain.evaluate(x, test.view()).unwrap());
+    let (dn_clean, dn_noisy) =
+        scores(&|x| denoising.evaluate(x, test.view()).unwrap());
     // ANCHOR_END: denoise
     out.section("denoise");
     writeln!(
@@ -627,7 +649,8 @@ pub fn chapter() -> Page {
     // ANCHOR: contractive
     let mut cae = Contractive::default();
     cae.fit_autoencoder(train.view(), &settings(100)).unwrap();
-    let jacobian = |w: &Array2<f32>, codes: Array2<f32>| mean_jacobian_norm(w, &codes);
+    let jacobian =
+        |w: &Array2<f32>, codes: Array2<f32>| mean_jacobian_norm(w, &codes);
     let (plain_j, cae_j) = (
         jacobian(
             &ae.get_weights()[0].0,
@@ -700,7 +723,9 @@ pub fn exercises() -> Page {
     // ANCHOR: ex1
     // One unit's outputs over a batch of four, rho = 0.1, beta = 2.
     let (h, rho, beta) = ([0.2, 0.1, 0.4, 0.3], 0.1, 2.0);
-    let penalty = |h: &[f64]| beta * mlp::penalty::kl(rho, h.iter().sum::<f64>() / h.len() as f64);
+    let penalty = |h: &[f64]| {
+        beta * mlp::penalty::kl(rho, h.iter().sum::<f64>() / h.len() as f64)
+    };
     let q: f64 = h.iter().sum::<f64>() / 4.0;
     // dP/dh_i = beta (1/B) (-rho / q + (1 - rho) / (1 - q)), the same for every i.
     let formula = beta / 4.0 * (-rho / q + (1.0 - rho) / (1.0 - q));

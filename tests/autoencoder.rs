@@ -447,6 +447,7 @@ fn an_autoencoder_with_noise_saves_and_loads() {
 
 #[path = "../examples/ch13_autoencoders.rs"]
 #[allow(dead_code)]
+#[rustfmt::skip]
 mod ch13;
 
 /// A linear autoencoder spans the principal subspace (Baldi & Hornik
