@@ -1,7 +1,7 @@
 //! Inverted dropout (Srivastava et al. 2014), active only while training.
 
-use crate::buffer::Buffer;
 use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass};
+use crate::training_only::TrainingOnly;
 use crate::{Error, Float, Result};
 use rand::RngExt;
 
@@ -14,12 +14,8 @@ use rand::RngExt;
 #[derive(Debug, Clone)]
 pub struct Dropout<const N: usize, F: Float = f32> {
     p: f64,
-    mask: Buffer<F>,
-    h: Buffer<F>,
-    /// `dL/dh` of the last backward pass, written by the layer above.
-    grad_h: Buffer<F>,
-    /// Whether the last forward pass was a training pass.
-    active: bool,
+    /// The mask `m` and the buffers of the last pass.
+    pass: TrainingOnly<F>,
 }
 
 impl<const N: usize, F: Float> Dropout<N, F> {
@@ -35,10 +31,7 @@ impl<const N: usize, F: Float> Dropout<N, F> {
         }
         Ok(Dropout {
             p,
-            mask: Buffer::new(),
-            h: Buffer::new(),
-            grad_h: Buffer::new(),
-            active: false,
+            pass: TrainingOnly::new(),
         })
     }
 
@@ -62,31 +55,21 @@ impl<const N: usize, F: Float> Layer<F> for Dropout<N, F> {
     }
 
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
-        self.active = pass.training && self.p > 0.0;
-        let n = rows * N;
-        if !self.active {
-            return &x[..n];
-        }
-        self.mask.ensure_len(n);
-        self.h.ensure_len(n);
-        let keep = F::from_f64(1.0 / (1.0 - self.p));
-        for ((m, h), &x) in self.mask[..n].iter_mut().zip(&mut self.h[..n]).zip(x) {
-            *m = if pass.rng.random::<f64>() < self.p {
+        let (p, keep) = (self.p, F::from_f64(1.0 / (1.0 - self.p)));
+        let rng = &mut *pass.rng;
+        let active = pass.training && p > 0.0;
+        self.pass.forward(x, rows * N, active, true, |x, m| {
+            *m = if rng.random::<f64>() < p {
                 F::zero()
             } else {
                 keep
             };
-            *h = x * *m;
-        }
-        &self.h[..n]
+            x * *m
+        })
     }
 
     fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F] {
-        if self.active {
-            &self.h[..rows * N]
-        } else {
-            &x[..rows * N]
-        }
+        self.pass.output(x, rows * N)
     }
 
     fn visit<'s>(&'s self, _rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
@@ -109,25 +92,11 @@ impl<const N: usize, F: Float> Parameters<F> for Dropout<N, F> {
 
 impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
     fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
-        let n = rows * N;
-        self.grad_h.ensure_len(n);
-        let h = if self.active { &self.h[..n] } else { &x[..n] };
-        (h, &mut self.grad_h[..n])
+        self.pass.output_and_grad(x, rows * N)
     }
 
     fn backward(&mut self, _x: &[F], rows: usize, grad_x: &mut [F]) {
-        let n = rows * N;
-        if grad_x.is_empty() {
-            return;
-        }
-        let grad_h = &self.grad_h[..n];
-        if !self.active {
-            grad_x[..n].copy_from_slice(grad_h);
-            return;
-        }
-        for ((g, &m), &gh) in grad_x[..n].iter_mut().zip(&self.mask[..n]).zip(grad_h) {
-            *g = gh * m;
-        }
+        self.pass.backward(grad_x, rows * N, true);
     }
 
     const STACK: bool = true;
@@ -145,11 +114,7 @@ impl<const N: usize, F: Float> Backward<F> for Dropout<N, F> {
             .expect("one row of N values");
         // Inactive, `h` is `x` and the gradient passes through unchanged.
         let (loss, mut grad_x) = rest(&h, pass);
-        if self.active {
-            for (g, &m) in grad_x.iter_mut().zip(&self.mask[..N]) {
-                *g *= m;
-            }
-        }
+        self.pass.pass_back(&mut grad_x, true);
         (loss, grad_x)
     }
 }

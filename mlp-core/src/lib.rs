@@ -64,6 +64,7 @@ pub mod save;
 mod simd;
 mod trace;
 mod train;
+mod training_only;
 
 pub use activation::{
     Activation, Derivative, Elementwise, ElementwiseDerivative, Elu, Identity, LeakyRelu, Mish,

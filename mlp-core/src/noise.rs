@@ -1,8 +1,8 @@
 //! Input corruption for denoising autoencoders (Vincent et al. 2008),
 //! active only while training.
 
-use crate::buffer::Buffer;
 use crate::layer::{Backward, Const, Layer, LayerView, Param, Parameters, Pass};
+use crate::training_only::TrainingOnly;
 use crate::{Error, Float, Result};
 use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
@@ -51,13 +51,8 @@ impl Corruption {
 #[derive(Debug, Clone)]
 pub struct Noise<const N: usize, F: Float = f32> {
     corruption: Corruption,
-    /// The mask `m` (masking noise) of the last training pass.
-    mask: Buffer<F>,
-    h: Buffer<F>,
-    /// `dL/dh` of the last backward pass, written by the layer above.
-    grad_h: Buffer<F>,
-    /// Whether the last forward pass was a training pass.
-    active: bool,
+    /// The mask `m` (masking noise) and the buffers of the last pass.
+    pass: TrainingOnly<F>,
 }
 
 impl<const N: usize, F: Float> Noise<N, F> {
@@ -70,10 +65,7 @@ impl<const N: usize, F: Float> Noise<N, F> {
         corruption.validate()?;
         Ok(Noise {
             corruption,
-            mask: Buffer::new(),
-            h: Buffer::new(),
-            grad_h: Buffer::new(),
-            active: false,
+            pass: TrainingOnly::new(),
         })
     }
 
@@ -97,6 +89,11 @@ impl<const N: usize, F: Float> Noise<N, F> {
     pub fn corruption(&self) -> Corruption {
         self.corruption
     }
+
+    /// Whether the corruption multiplies by a mask (and so does the gradient).
+    fn masks(&self) -> bool {
+        matches!(self.corruption, Corruption::Mask(_))
+    }
 }
 
 impl<const N: usize, F: Float> Layer<F> for Noise<N, F> {
@@ -113,40 +110,27 @@ impl<const N: usize, F: Float> Layer<F> for Noise<N, F> {
     }
 
     fn forward<'a>(&'a mut self, x: &'a [F], rows: usize, pass: &mut Pass<'_>) -> &'a [F] {
-        self.active = pass.training;
-        let n = rows * N;
-        if !self.active {
-            return &x[..n];
-        }
-        self.h.ensure_len(n);
-        match self.corruption {
-            Corruption::Gaussian(sigma) => {
-                for (h, &x) in self.h[..n].iter_mut().zip(x) {
-                    let z: f64 = StandardNormal.sample(&mut *pass.rng);
-                    *h = x + F::from_f64(sigma * z);
+        let (corruption, masks) = (self.corruption, self.masks());
+        let rng = &mut *pass.rng;
+        self.pass
+            .forward(x, rows * N, pass.training, masks, |x, m| match corruption {
+                Corruption::Gaussian(sigma) => {
+                    let z: f64 = StandardNormal.sample(rng);
+                    x + F::from_f64(sigma * z)
                 }
-            }
-            Corruption::Mask(p) => {
-                self.mask.ensure_len(n);
-                for ((m, h), &x) in self.mask[..n].iter_mut().zip(&mut self.h[..n]).zip(x) {
-                    *m = if pass.rng.random::<f64>() < p {
+                Corruption::Mask(p) => {
+                    *m = if rng.random::<f64>() < p {
                         F::zero()
                     } else {
                         F::one()
                     };
-                    *h = x * *m;
+                    x * *m
                 }
-            }
-        }
-        &self.h[..n]
+            })
     }
 
     fn output<'a>(&'a self, x: &'a [F], rows: usize) -> &'a [F] {
-        if self.active {
-            &self.h[..rows * N]
-        } else {
-            &x[..rows * N]
-        }
+        self.pass.output(x, rows * N)
     }
 
     fn visit<'s>(&'s self, _rows: usize, f: &mut dyn FnMut(LayerView<'s, F>)) {
@@ -171,33 +155,13 @@ impl<const N: usize, F: Float> Parameters<F> for Noise<N, F> {
     fn visit_params(&mut self, _f: &mut dyn FnMut(Param<'_, F>)) {}
 }
 
-impl<const N: usize, F: Float> Noise<N, F> {
-    /// `dL/dx` from `dL/dh`, in place: unchanged for additive noise, masked
-    /// for masking noise.
-    fn pass_back(&self, grad: &mut [F]) {
-        if self.active && matches!(self.corruption, Corruption::Mask(_)) {
-            for (g, &m) in grad.iter_mut().zip(&self.mask[..]) {
-                *g *= m;
-            }
-        }
-    }
-}
-
 impl<const N: usize, F: Float> Backward<F> for Noise<N, F> {
     fn output_and_grad<'a>(&'a mut self, x: &'a [F], rows: usize) -> (&'a [F], &'a mut [F]) {
-        let n = rows * N;
-        self.grad_h.ensure_len(n);
-        let h = if self.active { &self.h[..n] } else { &x[..n] };
-        (h, &mut self.grad_h[..n])
+        self.pass.output_and_grad(x, rows * N)
     }
 
     fn backward(&mut self, _x: &[F], rows: usize, grad_x: &mut [F]) {
-        let n = rows * N;
-        if grad_x.is_empty() {
-            return;
-        }
-        grad_x[..n].copy_from_slice(&self.grad_h[..n]);
-        self.pass_back(&mut grad_x[..n]);
+        self.pass.backward(grad_x, rows * N, self.masks());
     }
 
     const STACK: bool = true;
@@ -214,7 +178,7 @@ impl<const N: usize, F: Float> Backward<F> for Noise<N, F> {
             .try_into()
             .expect("one row of N values");
         let (loss, mut grad_x) = rest(&h, pass);
-        self.pass_back(&mut grad_x);
+        self.pass.pass_back(&mut grad_x, self.masks());
         (loss, grad_x)
     }
 }

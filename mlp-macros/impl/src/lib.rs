@@ -1686,7 +1686,7 @@ impl Gen {
                 f,
                 &self.act_new(out_act),
                 &self.loss_new(&net.loss),
-                &self.encode(net, hidden, &ins),
+                &self.encode(net, hidden),
                 &self.model(net, &name),
                 &self.const_checks(&net.layers),
             ],
@@ -1696,8 +1696,7 @@ impl Gen {
     /// `CODE`, `encode` and `encode_batch`, when the network has a code
     /// layer: the one marked `code`, else the narrowest hidden dense layer
     /// (the first on a tie) when every hidden width is a literal.
-    fn encode(&self, net: &Net, hidden: &[Layer], ins: &[Width]) -> TokenStream {
-        let _ = ins;
+    fn encode(&self, net: &Net, hidden: &[Layer]) -> TokenStream {
         let dense: Vec<(usize, &Width)> = hidden
             .iter()
             .enumerate()
